@@ -1,0 +1,43 @@
+/** The workflows polar-flows serves: name → input schema, graph and output. */
+import type { BaseCheckpointSaver } from "@langchain/langgraph";
+import type { z } from "zod";
+import { buildOverageRemediation, OverageInput, overageOutput } from "./overage-remediation.ts";
+import {
+  buildSubscriptionOffboarding,
+  OffboardingInput,
+  offboardingOutput,
+} from "./subscription-offboarding.ts";
+
+type CompiledWorkflow = ReturnType<typeof buildOverageRemediation> | ReturnType<typeof buildSubscriptionOffboarding>;
+
+export interface Workflow {
+  name: string;
+  description: string;
+  input: z.ZodType;
+  build(checkpointer?: BaseCheckpointSaver): CompiledWorkflow;
+  // biome-ignore lint/suspicious/noExplicitAny: each workflow reads its own state type
+  output(state: any): Record<string, unknown>;
+}
+
+export const workflows: Record<string, Workflow> = {
+  "overage-remediation": {
+    name: "overage-remediation",
+    description:
+      "Spot a customer far over their plan's usage and offer an upgrade checkout, after a person approves.",
+    input: OverageInput,
+    build: buildOverageRemediation,
+    output: overageOutput,
+  },
+  "subscription-offboarding": {
+    name: "subscription-offboarding",
+    description:
+      "Schedule a subscription to end at the end of its period (no further billing, access kept), after a person approves.",
+    input: OffboardingInput,
+    build: buildSubscriptionOffboarding,
+    output: offboardingOutput,
+  },
+};
+
+export function getWorkflow(name: string): Workflow | undefined {
+  return Object.hasOwn(workflows, name) ? workflows[name] : undefined;
+}

@@ -1,0 +1,138 @@
+/**
+ * Drives one run (a LangGraph thread, `thread_id = run_id`) until it pauses or ends, and
+ * reports where it stands: the pending interrupt, the output, or a classified error. Used by
+ * the REST service, the benchmarks and the tests alike.
+ */
+import { Command, type LangGraphRunnableConfig } from "@langchain/langgraph";
+import type { WorkflowDeps } from "../nodes/context.ts";
+import { WorkflowInputError } from "../nodes/errors.ts";
+import { type InterruptRequest, resumeSchemaFor } from "../nodes/interrupts.ts";
+import { PolarGatewayError } from "../polar/errors.ts";
+import { fieldIssues, type FieldIssue } from "../lib/validation.ts";
+import type { Workflow } from "./index.ts";
+
+export interface RunError {
+  code: string;
+  message: string;
+  retryable: boolean;
+}
+
+export interface PendingInterrupt extends InterruptRequest {
+  id: string;
+}
+
+export type StepResult =
+  | { status: "interrupted"; interrupt: PendingInterrupt; checkpoint_id: string | null }
+  | { status: "completed"; output: Record<string, unknown>; checkpoint_id: string | null }
+  | { status: "failed"; error: RunError; checkpoint_id: string | null };
+
+/** How a run moves on: its first input, a person's answer, or a retry from the last checkpoint. */
+export type RunStart = { input: unknown } | { resume: unknown } | { retry: true };
+
+export interface RunOptions {
+  deps: WorkflowDeps;
+  signal?: AbortSignal;
+  /** Each node's update as it is checkpointed (server-sent events, logs). */
+  onNodeUpdate?: (node: string, update: unknown) => void;
+}
+
+/** A resume payload that does not fit the pending interrupt; the run stays interrupted. */
+export class ResumeRejectedError extends Error {
+  readonly issues: FieldIssue[];
+  constructor(message: string, issues: FieldIssue[] = []) {
+    super(message);
+    this.name = "ResumeRejectedError";
+    this.issues = issues;
+  }
+}
+
+type Compiled = ReturnType<Workflow["build"]>;
+
+export function runConfig(runId: string, options: RunOptions): LangGraphRunnableConfig & { durability: "sync" } {
+  return {
+    configurable: { thread_id: runId, ...options.deps },
+    durability: "sync",
+    ...(options.signal ? { signal: options.signal } : {}),
+  };
+}
+
+/** Checks a resume payload against the run's pending interrupt, before anything runs. */
+export function checkResume(pending: PendingInterrupt | null, resume: unknown, interruptId?: string) {
+  if (!pending) throw new ResumeRejectedError("the run is not waiting for an answer");
+  if (interruptId !== undefined && interruptId !== pending.id) {
+    throw new ResumeRejectedError(`interrupt ${interruptId} is not the pending one (${pending.id})`);
+  }
+  const parsed = resumeSchemaFor(pending).safeParse(resume);
+  if (!parsed.success) {
+    const issues = fieldIssues(parsed.error, ["resume"]);
+    throw new ResumeRejectedError(
+      `resume does not fit the ${pending.kind} at ${pending.node}: ${issues.map((i) => `${i.path}: ${i.message}`).join("; ")}`,
+      issues,
+    );
+  }
+  return parsed.data;
+}
+
+export async function advanceRun(
+  workflow: Workflow,
+  graph: Compiled,
+  runId: string,
+  start: RunStart,
+  options: RunOptions,
+): Promise<StepResult> {
+  const config = runConfig(runId, options);
+  const graphInput = "input" in start ? { input: start.input } : "resume" in start ? new Command({ resume: start.resume }) : null;
+  try {
+    const stream = await graph.stream(graphInput as never, { ...config, streamMode: "updates" });
+    for await (const chunk of stream) {
+      for (const [node, update] of Object.entries(chunk as Record<string, unknown>)) {
+        if (node !== "__interrupt__") options.onNodeUpdate?.(node, update);
+      }
+    }
+  } catch (error) {
+    const snapshot = await graph.getState(config);
+    return {
+      status: "failed",
+      error: classifyRunError(error),
+      checkpoint_id: snapshot.config.configurable?.checkpoint_id ?? null,
+    };
+  }
+  return describeRun(workflow, graph, runId);
+}
+
+/** Where a run stands according to its latest checkpoint. */
+export async function describeRun(workflow: Workflow, graph: Compiled, runId: string): Promise<StepResult> {
+  const snapshot = await graph.getState({ configurable: { thread_id: runId } });
+  const checkpointId = (snapshot.config.configurable?.checkpoint_id as string | undefined) ?? null;
+  const pending = pendingInterrupt(snapshot.tasks);
+  if (pending) return { status: "interrupted", interrupt: pending, checkpoint_id: checkpointId };
+  if (snapshot.next.length === 0) {
+    return { status: "completed", output: workflow.output(snapshot.values), checkpoint_id: checkpointId };
+  }
+  return {
+    status: "failed",
+    error: { code: "internal", message: `run stopped before ${snapshot.next.join(", ")}`, retryable: true },
+    checkpoint_id: checkpointId,
+  };
+}
+
+function pendingInterrupt(tasks: readonly { interrupts: readonly { id?: string; value?: unknown }[] }[]) {
+  for (const task of tasks) {
+    const first = task.interrupts[0];
+    if (first?.id) return { id: first.id, ...(first.value as InterruptRequest) };
+  }
+  return null;
+}
+
+export function classifyRunError(error: unknown): RunError {
+  if (error instanceof PolarGatewayError) {
+    const code = error.code === "invalid_request" ? "invalid_input" : error.code;
+    return { code, message: error.message, retryable: error.retryable };
+  }
+  if (error instanceof WorkflowInputError) return { code: error.code, message: error.message, retryable: false };
+  if (error instanceof Error && error.name === "AbortError") {
+    return { code: "cancelled", message: "the run was cancelled", retryable: false };
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  return { code: "internal", message, retryable: false };
+}

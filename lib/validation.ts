@@ -1,0 +1,51 @@
+/**
+ * Turns zod errors into `{ path, message }` pairs that name the offending field — the shape of
+ * `errors[]` in every problem+json answer and of the gateway's own validation errors.
+ */
+import type { z } from "zod";
+
+export interface FieldIssue {
+  path: string;
+  message: string;
+}
+
+type PathPart = PropertyKey;
+
+export function formatPath(parts: readonly PathPart[]): string {
+  let path = "";
+  for (const part of parts) {
+    if (typeof part === "number") path += `[${part}]`;
+    else path += path === "" ? String(part) : `.${String(part)}`;
+  }
+  return path;
+}
+
+export function fieldIssues(error: z.ZodError, prefix: readonly PathPart[] = []): FieldIssue[] {
+  return error.issues.flatMap((issue) => describe(issue, prefix));
+}
+
+function describe(issue: z.core.$ZodIssue, prefix: readonly PathPart[]): FieldIssue[] {
+  const path = [...prefix, ...issue.path];
+  if (issue.code === "invalid_union" && issue.errors.length > 0) {
+    // A union of strict objects ("exactly one of …"): when a single branch fits the keys the
+    // caller sent, its issues are the useful ones; otherwise the union's own message is.
+    const fitting = issue.errors.filter(
+      (branch) => !branch.some((inner) => inner.code === "unrecognized_keys"),
+    );
+    const onlyBranch = fitting.length === 1 ? fitting[0] : undefined;
+    if (onlyBranch && !onlyBranch.every((inner) => isMissing(inner))) {
+      return onlyBranch.flatMap((inner) => describe(inner, path));
+    }
+  }
+  if (issue.code === "unrecognized_keys") {
+    return issue.keys.map((key) => ({
+      path: formatPath([...path, key]),
+      message: "unknown field",
+    }));
+  }
+  return [{ path: formatPath(path), message: issue.message }];
+}
+
+function isMissing(issue: z.core.$ZodIssue): boolean {
+  return issue.code === "invalid_type" && issue.input === undefined;
+}

@@ -1,0 +1,35 @@
+import type { LangGraphRunnableConfig } from "@langchain/langgraph";
+import type { OffboardingState, OffboardingUpdate } from "../graphs/subscription-offboarding.ts";
+import { formatDate } from "./format.ts";
+import { askForApproval } from "./interrupts.ts";
+
+/** A person approves the scheduled end before anything is sent to Polar. */
+export async function approveCancellation(
+  state: OffboardingState,
+  _config: LangGraphRunnableConfig,
+): Promise<OffboardingUpdate> {
+  const { customer, subscription, input } = state;
+  const until = subscription!.current_period_end;
+  const answer = askForApproval(
+    "approve_cancellation",
+    `End ${customer!.email}'s ${subscription!.product_name} subscription at the end of its period` +
+      `${until ? ` (access until ${formatDate(until)})` : ""}? Nothing is billed after that.`,
+    {
+      action: "cancel_at_period_end",
+      customer_id: customer!.id,
+      subscription_id: subscription!.id,
+      product_name: subscription!.product_name,
+      access_until: until,
+      ...(input.reason ? { reason: input.reason } : {}),
+      ...(input.comment ? { comment: input.comment } : {}),
+    },
+  );
+  if (!answer.approved) {
+    return {
+      approval: answer,
+      outcome: "rejected",
+      detail: answer.note ? `Rejected: ${answer.note}` : "Rejected at approval.",
+    };
+  }
+  return { approval: answer };
+}

@@ -1,0 +1,66 @@
+import type { LangGraphRunnableConfig } from "@langchain/langgraph";
+import { summarizeSubscription } from "../graphs/common.ts";
+import type { OverageState, OverageUpdate } from "../graphs/overage-remediation.ts";
+import type { PolarGateway } from "../polar/gateway.ts";
+import type { ProductRef } from "../polar/schemas.ts";
+import { nodeContext } from "./context.ts";
+
+/**
+ * Resolves the products and picks the subscription an upgrade would replace: one on
+ * `current_product` (or on anything but the upgrade product when none is named).
+ */
+export async function checkSubscription(
+  state: OverageState,
+  config: LangGraphRunnableConfig,
+): Promise<OverageUpdate> {
+  const { polar } = nodeContext(config);
+  const { input } = state;
+  const customerId = state.customer!.id;
+
+  const upgrade = await resolveProduct(polar, input.upgrade_product, "upgrade_product");
+  if ("outcome" in upgrade) return upgrade;
+  const current = input.current_product
+    ? await resolveProduct(polar, input.current_product, "current_product")
+    : null;
+  if (current && "outcome" in current) return current;
+
+  const active = await polar.listActiveSubscriptions(customerId);
+  if (active.length === 0) {
+    return { outcome: "no_active_subscription", detail: "The customer has no active subscription." };
+  }
+  const upgradeProduct = { id: upgrade.product.id, name: upgrade.product.name };
+  if (active.some((subscription) => subscription.product_id === upgradeProduct.id)) {
+    return {
+      upgrade_product: upgradeProduct,
+      outcome: "not_eligible",
+      detail: `The customer is already on ${upgradeProduct.name}.`,
+    };
+  }
+  const eligible = active.find((subscription) =>
+    current ? subscription.product_id === current.product.id : true,
+  );
+  if (!eligible) {
+    return {
+      upgrade_product: upgradeProduct,
+      outcome: "not_eligible",
+      detail: `The customer has no active subscription on ${current?.product.name}.`,
+    };
+  }
+  return { upgrade_product: upgradeProduct, subscription: summarizeSubscription(eligible) };
+}
+
+async function resolveProduct(polar: PolarGateway, ref: ProductRef, field: string) {
+  const lookup = await polar.findProduct(ref);
+  const described = "id" in ref ? `id ${ref.id}` : `name "${ref.name}"`;
+  if (lookup.status === "not_found") {
+    return { outcome: "product_not_found", detail: `${field}: no active product with ${described}.` };
+  }
+  if (lookup.status === "ambiguous") {
+    const ids = lookup.candidates.map((product) => product.id).join(", ");
+    return {
+      outcome: "product_ambiguous",
+      detail: `${field}: ${lookup.candidates.length} active products match ${described} (${ids}); name one by id.`,
+    };
+  }
+  return { product: lookup.product };
+}

@@ -1,0 +1,22 @@
+import type { LangGraphRunnableConfig } from "@langchain/langgraph";
+import type { OverageState, OverageUpdate } from "../graphs/overage-remediation.ts";
+import { nodeContext } from "./context.ts";
+
+/**
+ * Creates the upgrade checkout — exactly once per run: the checkout is tagged with the run id,
+ * so a retried or resumed node finds the one it already made.
+ */
+export async function createCheckout(
+  state: OverageState,
+  config: LangGraphRunnableConfig,
+): Promise<OverageUpdate> {
+  const { polar, runId } = nodeContext(config);
+  const { checkout, created } = await polar.findOrCreateCheckout({
+    key: runId,
+    customerId: state.customer!.id,
+    productId: state.upgrade_product!.id,
+    successUrl: state.input.success_url,
+    metadata: { polar_flows_workflow: "overage-remediation" },
+  });
+  return { checkout: { id: checkout.id, url: checkout.url, expires_at: checkout.expires_at, created } };
+}

@@ -1,0 +1,46 @@
+import type { LangGraphRunnableConfig } from "@langchain/langgraph";
+import { type SubscriptionSummary, summarizeSubscription } from "../graphs/common.ts";
+import type { OffboardingState, OffboardingUpdate } from "../graphs/subscription-offboarding.ts";
+import { nodeContext } from "./context.ts";
+
+/**
+ * Finds the subscription to end among the customer's active ones: the one named, the only one,
+ * or — when there are several and none was named — leaves the choice to a person.
+ */
+export async function findSubscription(
+  state: OffboardingState,
+  config: LangGraphRunnableConfig,
+): Promise<OffboardingUpdate> {
+  const { polar } = nodeContext(config);
+  const active = (await polar.listActiveSubscriptions(state.customer!.id)).map(summarizeSubscription);
+  const named = state.input.subscription_id;
+  if (named) {
+    // Only a subscription of this very customer: an id from elsewhere must not end someone else's plan.
+    const match = active.find((subscription) => subscription.id === named);
+    if (!match) {
+      return {
+        outcome: "no_active_subscription",
+        detail: `Subscription ${named} is not an active subscription of this customer.`,
+      };
+    }
+    return settleOn(match);
+  }
+  if (active.length === 0) {
+    return { outcome: "no_active_subscription", detail: "The customer has no active subscription." };
+  }
+  if (active.length === 1) return settleOn(active[0]!);
+  return { candidates: active };
+}
+
+/** The chosen subscription, or the end of the run when its cancellation is already scheduled. */
+export function settleOn(subscription: SubscriptionSummary): OffboardingUpdate {
+  if (subscription.cancel_at_period_end) {
+    return {
+      subscription,
+      access_until: subscription.current_period_end,
+      outcome: "already_scheduled",
+      detail: "This subscription is already set to end at the end of its period; nothing was sent to Polar.",
+    };
+  }
+  return { subscription };
+}

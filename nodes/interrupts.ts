@@ -1,0 +1,88 @@
+/**
+ * Pauses for a person. Every interrupt carries what the person needs to decide and the JSON
+ * Schema of the answer; the same zod schema checks the answer before the run resumes
+ * (`resumeSchemaFor`) and again inside the node.
+ */
+import { interrupt } from "@langchain/langgraph";
+import { z } from "zod";
+
+export type InterruptKind = "approval" | "choice" | "clarification";
+
+export interface InterruptRequest {
+  kind: InterruptKind;
+  node: string;
+  message: string;
+  proposed_action: Record<string, unknown>;
+  resume_schema: Record<string, unknown>;
+  /** The ids a `choice` offers. */
+  options?: { id: string; label: string }[];
+}
+
+export const ApprovalAnswer = z.strictObject({
+  approved: z.boolean(),
+  note: z.string().max(2000).optional(),
+});
+export type ApprovalAnswer = z.infer<typeof ApprovalAnswer>;
+
+function choiceAnswer(ids: string[]) {
+  return z.strictObject({
+    subscription_id: z.enum(ids as [string, ...string[]], {
+      error: `must be one of the offered subscriptions: ${ids.join(", ")}`,
+    }),
+  });
+}
+
+/** Clarifications are registered by the nodes that ask them (node name → answer schema). */
+const clarificationAnswers = new Map<string, z.ZodType>();
+
+export function registerClarification(node: string, schema: z.ZodType): void {
+  clarificationAnswers.set(node, schema);
+}
+
+/** The schema a resume payload must fit, rebuilt from the pending interrupt itself. */
+export function resumeSchemaFor(request: InterruptRequest): z.ZodType {
+  switch (request.kind) {
+    case "approval":
+      return ApprovalAnswer;
+    case "choice":
+      return choiceAnswer((request.options ?? []).map((option) => option.id));
+    case "clarification": {
+      const schema = clarificationAnswers.get(request.node);
+      if (!schema) throw new Error(`no answer schema registered for clarification at ${request.node}`);
+      return schema;
+    }
+  }
+}
+
+function ask<T>(request: Omit<InterruptRequest, "resume_schema">, schema: z.ZodType<T>): T {
+  const answer = interrupt({ ...request, resume_schema: z.toJSONSchema(schema) });
+  return schema.parse(answer);
+}
+
+export function askForApproval(
+  node: string,
+  message: string,
+  proposedAction: Record<string, unknown>,
+): ApprovalAnswer {
+  return ask({ kind: "approval", node, message, proposed_action: proposedAction }, ApprovalAnswer);
+}
+
+export function askForChoice(
+  node: string,
+  message: string,
+  options: { id: string; label: string }[],
+  proposedAction: Record<string, unknown>,
+): string {
+  const ids = options.map((option) => option.id);
+  return ask({ kind: "choice", node, message, options, proposed_action: proposedAction }, choiceAnswer(ids))
+    .subscription_id;
+}
+
+export function askForClarification<T>(
+  node: string,
+  message: string,
+  proposedAction: Record<string, unknown>,
+  schema: z.ZodType<T>,
+): T {
+  return ask({ kind: "clarification", node, message, proposed_action: proposedAction }, schema);
+}

@@ -1,0 +1,19 @@
+import type { LangGraphRunnableConfig } from "@langchain/langgraph";
+import { type CustomerSummary, summarizeCustomer } from "../graphs/common.ts";
+import type { CustomerRef } from "../polar/schemas.ts";
+import { nodeContext } from "./context.ts";
+
+/** Looks the customer up by exactly the reference the caller gave (Polar id or external id). */
+export async function resolveCustomer(
+  state: { input: { customer: CustomerRef } },
+  config: LangGraphRunnableConfig,
+): Promise<{ customer?: CustomerSummary; outcome?: string; detail?: string }> {
+  const { polar } = nodeContext(config);
+  const ref = state.input.customer;
+  const customer = await polar.getCustomer(ref);
+  if (!customer) {
+    const described = "id" in ref ? `id ${ref.id}` : `external_id ${ref.external_id}`;
+    return { outcome: "customer_not_found", detail: `No Polar customer with ${described}.` };
+  }
+  return { customer: summarizeCustomer(customer) };
+}

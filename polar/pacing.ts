@@ -1,0 +1,171 @@
+import { PolarClientError, PolarNetworkError, PolarRateLimitError, PolarServerError } from "@polar-sh/sdk";
+import { PolarGatewayError } from "./errors.ts";
+
+export interface Clock {
+  now(): number;
+  sleep(ms: number): Promise<void>;
+  random(): number;
+}
+
+export const systemClock: Clock = {
+  now: () => Date.now(),
+  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+  random: Math.random,
+};
+
+/**
+ * Client-side fixed window, like Polar's own limiter: at most `requestsPerMinute` calls start
+ * in any minute-aligned window. Callers past the budget wait for the next window, unless that
+ * wait is longer than `maxWaitMs`, in which case they get a retryable rate-limit error.
+ */
+export class FixedWindowLimiter {
+  readonly requestsPerWindow: number;
+  readonly windowMs: number;
+  private readonly maxWaitMs: number;
+  private readonly clock: Clock;
+  private windowStart = 0;
+  private used = 0;
+
+  constructor(options: {
+    requestsPerWindow: number;
+    windowMs?: number;
+    maxWaitMs?: number;
+    clock?: Clock;
+  }) {
+    this.requestsPerWindow = options.requestsPerWindow;
+    this.windowMs = options.windowMs ?? 60_000;
+    this.maxWaitMs = options.maxWaitMs ?? this.windowMs;
+    this.clock = options.clock ?? systemClock;
+  }
+
+  async acquire(): Promise<void> {
+    for (;;) {
+      const now = this.clock.now();
+      const currentWindow = now - (now % this.windowMs);
+      if (currentWindow !== this.windowStart) {
+        this.windowStart = currentWindow;
+        this.used = 0;
+      }
+      if (this.used < this.requestsPerWindow) {
+        this.used += 1;
+        return;
+      }
+      const wait = currentWindow + this.windowMs - now;
+      if (wait > this.maxWaitMs) {
+        throw new PolarGatewayError(
+          "polar_rate_limited",
+          `polar-flows' own Polar budget (${this.requestsPerWindow} requests per ${this.windowMs / 1000}s) is spent`,
+          { retryAfterSeconds: Math.ceil(wait / 1000) },
+        );
+      }
+      await this.clock.sleep(wait);
+    }
+  }
+}
+
+export interface RetryPolicy {
+  /** Attempts in all, the first one included. */
+  maxAttempts: number;
+  baseDelayMs: number;
+  maxDelayMs: number;
+  /** A `retry-after` longer than this is not waited for: the error goes to the caller. */
+  maxRetryAfterMs: number;
+}
+
+export const defaultRetryPolicy: RetryPolicy = {
+  maxAttempts: 5,
+  baseDelayMs: 200,
+  maxDelayMs: 5_000,
+  maxRetryAfterMs: 60_000,
+};
+
+/** Turns an SDK error into the gateway's error model. */
+export function classifyPolarError(error: unknown, operation: string): PolarGatewayError {
+  if (error instanceof PolarGatewayError) return error;
+  if (error instanceof PolarRateLimitError) {
+    return new PolarGatewayError("polar_rate_limited", `Polar rate limit hit during ${operation}`, {
+      status: 429,
+      retryAfterSeconds: error.retryAfter,
+      cause: error,
+    });
+  }
+  if (error instanceof PolarClientError) {
+    const detail = describeClientError(error.error);
+    return new PolarGatewayError(
+      "polar_rejected",
+      `Polar rejected ${operation} (${error.statusCode}): ${detail.message}`,
+      { status: error.statusCode, issues: detail.issues, cause: error },
+    );
+  }
+  if (error instanceof PolarServerError || error instanceof PolarNetworkError) {
+    return new PolarGatewayError("polar_unavailable", `Polar unavailable during ${operation}: ${error.message}`, {
+      cause: error,
+    });
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  return new PolarGatewayError("polar_unavailable", `Polar call ${operation} failed: ${message}`, {
+    cause: error,
+  });
+}
+
+function describeClientError(body: unknown): { message: string; issues: { path: string; message: string }[] } {
+  if (typeof body === "string") return { message: body.slice(0, 500), issues: [] };
+  if (body && typeof body === "object") {
+    const { error, detail } = body as { error?: unknown; detail?: unknown };
+    if (Array.isArray(detail)) {
+      const issues = detail.map((item) => {
+        const { loc, msg } = (item ?? {}) as { loc?: unknown[]; msg?: unknown };
+        return {
+          path: Array.isArray(loc) ? loc.filter((part) => part !== "body").join(".") : "",
+          message: String(msg ?? "invalid"),
+        };
+      });
+      return { message: issues.map((i) => `${i.path}: ${i.message}`).join("; "), issues };
+    }
+    const parts = [error, detail].filter((part) => typeof part === "string");
+    if (parts.length > 0) return { message: parts.join(": "), issues: [] };
+  }
+  return { message: JSON.stringify(body)?.slice(0, 500) ?? "no detail", issues: [] };
+}
+
+/**
+ * Runs `attempt` until it succeeds, retrying what is worth retrying: 429 after `retry-after`,
+ * 5xx and network errors with jittered exponential backoff. Everything else fails at once.
+ * `onRetry` sees each retry (logging, tests).
+ */
+export async function withRetries<T>(
+  operation: string,
+  attempt: () => Promise<T>,
+  policy: RetryPolicy,
+  clock: Clock,
+  onRetry?: (info: { operation: string; attempt: number; delayMs: number; error: PolarGatewayError }) => void,
+): Promise<T> {
+  for (let attemptNumber = 1; ; attemptNumber++) {
+    try {
+      return await attempt();
+    } catch (raw) {
+      const error = classifyPolarError(raw, operation);
+      if (!error.retryable || attemptNumber >= policy.maxAttempts) throw error;
+      const delayMs = retryDelay(error, attemptNumber, policy, clock);
+      if (delayMs === null) throw error;
+      onRetry?.({ operation, attempt: attemptNumber, delayMs, error });
+      await clock.sleep(delayMs);
+    }
+  }
+}
+
+function retryDelay(
+  error: PolarGatewayError,
+  attemptNumber: number,
+  policy: RetryPolicy,
+  clock: Clock,
+): number | null {
+  const backoff = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attemptNumber - 1));
+  const jitter = clock.random() * backoff * 0.5;
+  if (error.retryAfterSeconds !== null) {
+    const retryAfterMs = error.retryAfterSeconds * 1000;
+    if (retryAfterMs > policy.maxRetryAfterMs) return null;
+    return retryAfterMs + jitter;
+  }
+  return backoff / 2 + jitter;
+}
