@@ -1,0 +1,72 @@
+import type { SqlClient, SqlDialect } from "./sql.ts";
+import { RUN_STATUSES } from "./types.ts";
+
+/**
+ * The registry's schema, in order: version n is `MIGRATIONS[n - 1]`. Only ever append (the run
+ * leases, for example, will arrive as version 2); never edit an applied step.
+ */
+const MIGRATIONS: ReadonlyArray<(d: SqlDialect) => string[]> = [
+  (d) => {
+    const runs = d.table("runs");
+    const statuses = RUN_STATUSES.map((status) => `'${status}'`).join(", ");
+    return [
+      `CREATE TABLE ${runs} (
+        run_id TEXT PRIMARY KEY,
+        tenant TEXT NOT NULL,
+        workflow TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN (${statuses})),
+        input ${d.jsonType} NOT NULL,
+        metadata ${d.jsonType} NOT NULL,
+        interrupt ${d.jsonType},
+        output ${d.jsonType},
+        error ${d.jsonType},
+        checkpoint_id TEXT,
+        idempotency_key TEXT,
+        request_hash TEXT,
+        created_at ${d.timestampType} NOT NULL,
+        updated_at ${d.timestampType} NOT NULL
+      )`,
+      // Each list index ends in the full sort key, so a page is an index range scan.
+      `CREATE INDEX runs_tenant_created_idx ON ${runs} (tenant, created_at DESC, run_id DESC)`,
+      `CREATE INDEX runs_tenant_status_created_idx
+        ON ${runs} (tenant, status, created_at DESC, run_id DESC)`,
+      `CREATE INDEX runs_tenant_workflow_created_idx
+        ON ${runs} (tenant, workflow, created_at DESC, run_id DESC)`,
+      // NULL keys never collide, in both databases.
+      `CREATE UNIQUE INDEX runs_tenant_idempotency_key_idx ON ${runs} (tenant, idempotency_key)`,
+      // Start-up recovery looks for queued/running runs across tenants.
+      `CREATE INDEX runs_status_created_idx ON ${runs} (status, created_at, run_id)`,
+    ];
+  },
+];
+
+/**
+ * Brings the registry schema up to date. The caller holds the connection alone (SQLite: one
+ * connection; PostgreSQL: a client under an advisory lock), and all pending steps commit together.
+ */
+export async function migrateRegistry(client: SqlClient): Promise<void> {
+  const d = client.dialect;
+  const versions = d.table("registry_migrations");
+  await client.query(
+    `CREATE TABLE IF NOT EXISTS ${versions} (
+      version INTEGER PRIMARY KEY,
+      applied_at ${d.timestampType} NOT NULL
+    )`,
+  );
+  await client.query(d.beginWrite);
+  try {
+    const [row] = await client.query<{ version: number | null }>(
+      `SELECT MAX(version) AS version FROM ${versions}`,
+    );
+    for (let version = (row?.version ?? 0) + 1; version <= MIGRATIONS.length; version++) {
+      for (const statement of MIGRATIONS[version - 1](d)) await client.query(statement);
+      await client.query(`INSERT INTO ${versions} (version, applied_at) VALUES (?, ${d.now})`, [
+        version,
+      ]);
+    }
+    await client.query("COMMIT");
+  } catch (error) {
+    await client.query("ROLLBACK");
+    throw error;
+  }
+}

@@ -1,0 +1,66 @@
+/**
+ * Everything that differs between SQLite and PostgreSQL for the run registry. The registry
+ * and its migrations are written once, in SQL both accept, with `?` placeholders.
+ */
+export interface SqlDialect {
+  readonly kind: "sqlite" | "postgres";
+  /** A table name, schema-qualified where the backend has schemas. */
+  table(name: string): string;
+  /** Now, with millisecond precision, in the form the timestamp columns hold. */
+  readonly now: string;
+  readonly jsonType: string;
+  readonly timestampType: string;
+  /** Starts a transaction that will write (SQLite takes the write lock up front). */
+  readonly beginWrite: string;
+  readJson(value: unknown): unknown;
+  readTimestamp(value: unknown): string;
+}
+
+/** Runs one statement; resolves to its rows (none for statements that return none). */
+export interface SqlClient {
+  readonly dialect: SqlDialect;
+  query<Row = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<Row[]>;
+}
+
+export const sqliteDialect: SqlDialect = {
+  kind: "sqlite",
+  table: (name) => name,
+  // Same text as Date#toISOString, so stored values sort and compare as strings.
+  now: "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')",
+  jsonType: "TEXT",
+  timestampType: "TEXT",
+  beginWrite: "BEGIN IMMEDIATE",
+  readJson: (value) => (value == null ? null : JSON.parse(value as string)),
+  readTimestamp: (value) => value as string,
+};
+
+const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
+
+export function postgresDialect(schema: string): SqlDialect {
+  if (!IDENTIFIER.test(schema)) {
+    throw new Error(`invalid PostgreSQL schema name ${JSON.stringify(schema)}`);
+  }
+  return {
+    kind: "postgres",
+    table: (name) => `"${schema}".${name}`,
+    // statement_timestamp(): one value per statement, so created_at = updated_at on insert.
+    now: "date_trunc('milliseconds', statement_timestamp())",
+    jsonType: "JSONB",
+    timestampType: "TIMESTAMPTZ",
+    beginWrite: "BEGIN",
+    // node-postgres already parses JSONB values and turns TIMESTAMPTZ into a Date.
+    readJson: (value) => value ?? null,
+    readTimestamp: (value) => (value as Date).toISOString(),
+  };
+}
+
+/** `?, ?, ?` for an `IN (…)` list. */
+export function placeholders(count: number): string {
+  return Array.from({ length: count }, () => "?").join(", ");
+}
+
+/** `?` → `$1, $2, …` for PostgreSQL. The registry's SQL has no `?` inside literals. */
+export function numberPlaceholders(sql: string): string {
+  let index = 0;
+  return sql.replace(/\?/g, () => `$${++index}`);
+}
