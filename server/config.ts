@@ -9,18 +9,16 @@ const optional = z
   .optional()
   .transform((value) => (value === undefined || value.trim() === "" ? undefined : value.trim()));
 
+const optionalNumber = optional.transform((value) => (value === undefined ? undefined : Number(value)));
+
 const positiveInt = (name: string) =>
-  optional.pipe(
-    z.coerce
-      .number({ error: `${name} must be a number` })
-      .int()
-      .positive({ error: `${name} must be a positive whole number` })
-      .optional(),
+  optionalNumber.pipe(
+    z.int({ error: `${name} must be a positive whole number` }).positive().optional(),
   );
 
 const Env = z.object({
   HOST: optional.default("127.0.0.1"),
-  PORT: optional.pipe(z.coerce.number().int().min(0).max(65_535).default(3000)),
+  PORT: optionalNumber.pipe(z.int({ error: "PORT must be a port number" }).min(0).max(65_535).default(3000)),
   API_KEYS: optional,
   POLAR_ACCESS_TOKEN: optional,
   POLAR_ENVIRONMENT: optional.pipe(z.enum(["sandbox", "production"]).default("sandbox")),
