@@ -37,6 +37,10 @@ function describe(issue: z.core.$ZodIssue, prefix: readonly PathPart[]): FieldIs
       return onlyBranch.flatMap((inner) => describe(inner, path));
     }
   }
+  if (issue.code === "invalid_key" || issue.code === "invalid_element") {
+    // "Invalid key in record" says less than the inner issue ("keys are at most 40 characters").
+    return issue.issues.map((inner) => ({ path: formatPath(path), message: inner.message }));
+  }
   if (issue.code === "unrecognized_keys") {
     return issue.keys.map((key) => ({
       path: formatPath([...path, key]),

@@ -21,7 +21,7 @@ import {
   type CancellationReason,
   Checkout,
   Customer,
-  type CustomerRef,
+  CustomerRef,
   CustomerMeter,
   CustomerState,
   IngestResult,
@@ -30,7 +30,7 @@ import {
   MeterQuantities,
   PolarEvent,
   Product,
-  type ProductRef,
+  ProductRef,
   pageOf,
   Subscription,
 } from "./schemas.ts";
@@ -110,6 +110,7 @@ export class PolarGateway {
 
   /** The customer, or null when Polar has no such customer. */
   async getCustomer(ref: CustomerRef): Promise<Customer | null> {
+    checkInput(CustomerRef, ref, "customer");
     return this.orNullWhenMissing(() =>
       "id" in ref
         ? this.read("customers.get", Customer, () => this.polar.customers.get(ref.id))
@@ -121,6 +122,7 @@ export class PolarGateway {
 
   /** Customer + active subscriptions + meter balances in one request, or null. */
   async getCustomerState(ref: CustomerRef): Promise<CustomerState | null> {
+    checkInput(CustomerRef, ref, "customer");
     return this.orNullWhenMissing(() =>
       "id" in ref
         ? this.read("customers.getState", CustomerState, () => this.polar.customers.getState(ref.id))
@@ -174,6 +176,7 @@ export class PolarGateway {
 
   /** A product by id, or by exact (case-insensitive) name among non-archived products. */
   async findProduct(ref: ProductRef): Promise<ProductLookup> {
+    checkInput(ProductRef, ref, "product");
     if ("id" in ref) {
       const product = await this.orNullWhenMissing(() =>
         this.read("products.get", Product, () => this.polar.products.get(ref.id)),
@@ -430,6 +433,12 @@ export class PolarGateway {
       throw error;
     }
   }
+}
+
+/** Callers may be untyped (tools, scripts): a bad reference is refused before any request. */
+function checkInput(schema: z.ZodType, value: unknown, path: string): void {
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) throw invalidRequest(fieldIssues(parsed.error, [path]));
 }
 
 function numericValue(value: unknown): number {
