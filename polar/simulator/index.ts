@@ -1,0 +1,12 @@
+/** The Polar simulator's public surface. */
+export {
+  buildSimulatorApp,
+  DEFAULT_SIMULATOR_TOKEN,
+  type LoggedRequest,
+  type SimulatorControls,
+  type SimulatorHandle,
+  type SimulatorOptions,
+  startSimulator,
+} from "./app.ts";
+export type { FaultOptions, FaultSettings, RateLimit } from "./faults.ts";
+export * from "./seed.ts";

@@ -1,0 +1,41 @@
+/**
+ * Control endpoints outside `/v1`, so a simulator in another process can be driven: the request
+ * log, fault settings and reset. They take the same bearer token and are never logged or faulted.
+ */
+import type { FastifyInstance } from "fastify";
+import { z } from "zod";
+import type { SimulatorControls } from "../app.ts";
+import { parseBody } from "../body.ts";
+
+const ratio = z.number().min(0).max(1);
+const faultsBody = z.strictObject({
+  rate429: ratio.optional(),
+  rate503: ratio.optional(),
+  retryAfterSeconds: z.int().min(0).optional(),
+  latencyMs: z.number().min(0).optional(),
+  rateLimit: z
+    .object({ requests: z.int().min(0), windowMs: z.int().gt(0) })
+    .nullable()
+    .optional(),
+  seed: z.int().optional(),
+});
+
+export function controlRoutes(app: FastifyInstance, controls: SimulatorControls): void {
+  app.get("/__simulator/requests", async () => ({ requests: controls.requests() }));
+
+  app.post("/__simulator/requests/clear", async () => {
+    controls.clearRequests();
+    return { requests: [] };
+  });
+
+  app.get("/__simulator/faults", async () => controls.faults());
+
+  app.post("/__simulator/faults", async (request) =>
+    controls.setFaults(parseBody(faultsBody, request.body)),
+  );
+
+  app.post("/__simulator/reset", async () => {
+    controls.reset();
+    return { now: controls.now.toISOString() };
+  });
+}
