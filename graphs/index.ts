@@ -8,7 +8,9 @@ import {
   offboardingOutput,
 } from "./subscription-offboarding.ts";
 
-type CompiledWorkflow = ReturnType<typeof buildOverageRemediation> | ReturnType<typeof buildSubscriptionOffboarding>;
+type CompiledWorkflow =
+  | ReturnType<typeof buildOverageRemediation>
+  | ReturnType<typeof buildSubscriptionOffboarding>;
 
 export interface Workflow {
   name: string;

@@ -42,7 +42,8 @@ export const OverageInput = z
   })
   .refine((input) => input.limit !== undefined || "meter_id" in input.usage, {
     path: ["limit"],
-    message: "give `limit`, or use `usage.meter_id` so the limit can be read from the customer's meter credits",
+    message:
+      "give `limit`, or use `usage.meter_id` so the limit can be read from the customer's meter credits",
   });
 export type OverageInput = z.output<typeof OverageInput>;
 
@@ -109,7 +110,10 @@ export function buildOverageRemediation(checkpointer?: BaseCheckpointSaver) {
     ])
     .addConditionalEdges("check_subscription", endWhenDecided("sum_usage"), ["sum_usage", END])
     .addConditionalEdges("sum_usage", routeAfterUsage, ["approve_checkout", "create_checkout", END])
-    .addConditionalEdges("approve_checkout", endWhenDecided("create_checkout"), ["create_checkout", END])
+    .addConditionalEdges("approve_checkout", endWhenDecided("create_checkout"), [
+      "create_checkout",
+      END,
+    ])
     .addEdge("create_checkout", "draft_email")
     .addEdge("draft_email", END)
     .compile({ checkpointer, name: "overage-remediation" });

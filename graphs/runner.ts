@@ -4,11 +4,11 @@
  * the REST service, the benchmarks and the tests alike.
  */
 import { Command, type LangGraphRunnableConfig } from "@langchain/langgraph";
+import { type FieldIssue, fieldIssues } from "../lib/validation.ts";
 import type { WorkflowDeps } from "../nodes/context.ts";
 import { WorkflowInputError } from "../nodes/errors.ts";
 import { type InterruptRequest, resumeSchemaFor } from "../nodes/interrupts.ts";
 import { PolarGatewayError } from "../polar/errors.ts";
-import { fieldIssues, type FieldIssue } from "../lib/validation.ts";
 import type { Workflow } from "./index.ts";
 
 export interface RunError {
@@ -48,7 +48,10 @@ export class ResumeRejectedError extends Error {
 
 type Compiled = ReturnType<Workflow["build"]>;
 
-export function runConfig(runId: string, options: RunOptions): LangGraphRunnableConfig & { durability: "sync" } {
+export function runConfig(
+  runId: string,
+  options: RunOptions,
+): LangGraphRunnableConfig & { durability: "sync" } {
   return {
     configurable: { thread_id: runId, ...options.deps },
     durability: "sync",
@@ -57,10 +60,16 @@ export function runConfig(runId: string, options: RunOptions): LangGraphRunnable
 }
 
 /** Checks a resume payload against the run's pending interrupt, before anything runs. */
-export function checkResume(pending: PendingInterrupt | null, resume: unknown, interruptId?: string) {
+export function checkResume(
+  pending: PendingInterrupt | null,
+  resume: unknown,
+  interruptId?: string,
+) {
   if (!pending) throw new ResumeRejectedError("the run is not waiting for an answer");
   if (interruptId !== undefined && interruptId !== pending.id) {
-    throw new ResumeRejectedError(`interrupt ${interruptId} is not the pending one (${pending.id})`);
+    throw new ResumeRejectedError(
+      `interrupt ${interruptId} is not the pending one (${pending.id})`,
+    );
   }
   const parsed = resumeSchemaFor(pending).safeParse(resume);
   if (!parsed.success) {
@@ -81,7 +90,12 @@ export async function advanceRun(
   options: RunOptions,
 ): Promise<StepResult> {
   const config = runConfig(runId, options);
-  const graphInput = "input" in start ? { input: start.input } : "resume" in start ? new Command({ resume: start.resume }) : null;
+  const graphInput =
+    "input" in start
+      ? { input: start.input }
+      : "resume" in start
+        ? new Command({ resume: start.resume })
+        : null;
   try {
     const stream = await graph.stream(graphInput as never, { ...config, streamMode: "updates" });
     for await (const chunk of stream) {
@@ -101,22 +115,36 @@ export async function advanceRun(
 }
 
 /** Where a run stands according to its latest checkpoint. */
-export async function describeRun(workflow: Workflow, graph: Compiled, runId: string): Promise<StepResult> {
+export async function describeRun(
+  workflow: Workflow,
+  graph: Compiled,
+  runId: string,
+): Promise<StepResult> {
   const snapshot = await graph.getState({ configurable: { thread_id: runId } });
   const checkpointId = (snapshot.config.configurable?.checkpoint_id as string | undefined) ?? null;
   const pending = pendingInterrupt(snapshot.tasks);
   if (pending) return { status: "interrupted", interrupt: pending, checkpoint_id: checkpointId };
   if (snapshot.next.length === 0) {
-    return { status: "completed", output: workflow.output(snapshot.values), checkpoint_id: checkpointId };
+    return {
+      status: "completed",
+      output: workflow.output(snapshot.values),
+      checkpoint_id: checkpointId,
+    };
   }
   return {
     status: "failed",
-    error: { code: "internal", message: `run stopped before ${snapshot.next.join(", ")}`, retryable: true },
+    error: {
+      code: "internal",
+      message: `run stopped before ${snapshot.next.join(", ")}`,
+      retryable: true,
+    },
     checkpoint_id: checkpointId,
   };
 }
 
-function pendingInterrupt(tasks: readonly { interrupts: readonly { id?: string; value?: unknown }[] }[]) {
+function pendingInterrupt(
+  tasks: readonly { interrupts: readonly { id?: string; value?: unknown }[] }[],
+) {
   for (const task of tasks) {
     const first = task.interrupts[0];
     if (first?.id) return { id: first.id, ...(first.value as InterruptRequest) };
@@ -129,7 +157,8 @@ export function classifyRunError(error: unknown): RunError {
     const code = error.code === "invalid_request" ? "invalid_input" : error.code;
     return { code, message: error.message, retryable: error.retryable };
   }
-  if (error instanceof WorkflowInputError) return { code: error.code, message: error.message, retryable: false };
+  if (error instanceof WorkflowInputError)
+    return { code: error.code, message: error.message, retryable: false };
   if (error instanceof Error && error.name === "AbortError") {
     return { code: "cancelled", message: "the run was cancelled", retryable: false };
   }

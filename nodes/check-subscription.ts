@@ -26,7 +26,10 @@ export async function checkSubscription(
 
   const active = await polar.listActiveSubscriptions(customerId);
   if (active.length === 0) {
-    return { outcome: "no_active_subscription", detail: "The customer has no active subscription." };
+    return {
+      outcome: "no_active_subscription",
+      detail: "The customer has no active subscription.",
+    };
   }
   const upgradeProduct = { id: upgrade.product.id, name: upgrade.product.name };
   if (active.some((subscription) => subscription.product_id === upgradeProduct.id)) {
@@ -53,7 +56,10 @@ async function resolveProduct(polar: PolarGateway, ref: ProductRef, field: strin
   const lookup = await polar.findProduct(ref);
   const described = "id" in ref ? `id ${ref.id}` : `name "${ref.name}"`;
   if (lookup.status === "not_found") {
-    return { outcome: "product_not_found", detail: `${field}: no active product with ${described}.` };
+    return {
+      outcome: "product_not_found",
+      detail: `${field}: no active product with ${described}.`,
+    };
   }
   if (lookup.status === "ambiguous") {
     const ids = lookup.candidates.map((product) => product.id).join(", ");

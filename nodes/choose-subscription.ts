@@ -13,7 +13,9 @@ export async function chooseSubscription(
   const options = candidates.map((subscription) => ({
     id: subscription.id,
     label: `${subscription.product_name}${
-      subscription.current_period_end ? `, renews ${formatDate(subscription.current_period_end)}` : ""
+      subscription.current_period_end
+        ? `, renews ${formatDate(subscription.current_period_end)}`
+        : ""
     }${subscription.cancel_at_period_end ? " (already ending)" : ""}`,
   }));
   const chosenId = askForChoice(

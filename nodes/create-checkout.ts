@@ -18,5 +18,7 @@ export async function createCheckout(
     successUrl: state.input.success_url,
     metadata: { polar_flows_workflow: "overage-remediation" },
   });
-  return { checkout: { id: checkout.id, url: checkout.url, expires_at: checkout.expires_at, created } };
+  return {
+    checkout: { id: checkout.id, url: checkout.url, expires_at: checkout.expires_at, created },
+  };
 }

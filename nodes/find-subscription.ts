@@ -12,7 +12,9 @@ export async function findSubscription(
   config: LangGraphRunnableConfig,
 ): Promise<OffboardingUpdate> {
   const { polar } = nodeContext(config);
-  const active = (await polar.listActiveSubscriptions(state.customer!.id)).map(summarizeSubscription);
+  const active = (await polar.listActiveSubscriptions(state.customer!.id)).map(
+    summarizeSubscription,
+  );
   const named = state.input.subscription_id;
   if (named) {
     // Only a subscription of this very customer: an id from elsewhere must not end someone else's plan.
@@ -26,7 +28,10 @@ export async function findSubscription(
     return settleOn(match);
   }
   if (active.length === 0) {
-    return { outcome: "no_active_subscription", detail: "The customer has no active subscription." };
+    return {
+      outcome: "no_active_subscription",
+      detail: "The customer has no active subscription.",
+    };
   }
   if (active.length === 1) return settleOn(active[0]!);
   return { candidates: active };
@@ -39,7 +44,8 @@ export function settleOn(subscription: SubscriptionSummary): OffboardingUpdate {
       subscription,
       access_until: subscription.current_period_end,
       outcome: "already_scheduled",
-      detail: "This subscription is already set to end at the end of its period; nothing was sent to Polar.",
+      detail:
+        "This subscription is already set to end at the end of its period; nothing was sent to Polar.",
     };
   }
   return { subscription };

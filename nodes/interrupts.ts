@@ -48,7 +48,8 @@ export function resumeSchemaFor(request: InterruptRequest): z.ZodType {
       return choiceAnswer((request.options ?? []).map((option) => option.id));
     case "clarification": {
       const schema = clarificationAnswers.get(request.node);
-      if (!schema) throw new Error(`no answer schema registered for clarification at ${request.node}`);
+      if (!schema)
+        throw new Error(`no answer schema registered for clarification at ${request.node}`);
       return schema;
     }
   }
@@ -74,8 +75,10 @@ export function askForChoice(
   proposedAction: Record<string, unknown>,
 ): string {
   const ids = options.map((option) => option.id);
-  return ask({ kind: "choice", node, message, options, proposed_action: proposedAction }, choiceAnswer(ids))
-    .subscription_id;
+  return ask(
+    { kind: "choice", node, message, options, proposed_action: proposedAction },
+    choiceAnswer(ids),
+  ).subscription_id;
 }
 
 export function askForClarification<T>(

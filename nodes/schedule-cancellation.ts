@@ -17,7 +17,10 @@ export async function scheduleCancellation(
     comment: state.input.comment,
   });
   if (result.status === "not_found") {
-    return { outcome: "no_active_subscription", detail: "The subscription no longer exists in Polar." };
+    return {
+      outcome: "no_active_subscription",
+      detail: "The subscription no longer exists in Polar.",
+    };
   }
   const subscription = summarizeSubscription(result.subscription);
   return { subscription, access_until: subscription.current_period_end };

@@ -6,7 +6,10 @@ import { WorkflowInputError } from "./errors.ts";
 const DAY_MS = 86_400_000;
 
 /** Sums the customer's usage over the window and compares it with the plan's limit. */
-export async function sumUsage(state: OverageState, config: LangGraphRunnableConfig): Promise<OverageUpdate> {
+export async function sumUsage(
+  state: OverageState,
+  config: LangGraphRunnableConfig,
+): Promise<OverageUpdate> {
   const { polar, now } = nodeContext(config);
   const { input } = state;
   const customerId = state.customer!.id;

@@ -54,7 +54,11 @@ export class PolarGatewayError extends Error {
 
 export function invalidRequest(issues: FieldIssue[]): PolarGatewayError {
   const summary = issues.map((issue) => `${issue.path}: ${issue.message}`).join("; ");
-  return new PolarGatewayError("invalid_request", `Invalid request, nothing sent to Polar: ${summary}`, {
-    issues,
-  });
+  return new PolarGatewayError(
+    "invalid_request",
+    `Invalid request, nothing sent to Polar: ${summary}`,
+    {
+      issues,
+    },
+  );
 }

@@ -21,11 +21,11 @@ import {
   type CancellationReason,
   Checkout,
   Customer,
-  CustomerRef,
   CustomerMeter,
+  CustomerRef,
   CustomerState,
-  IngestResult,
   type IngestEvent,
+  IngestResult,
   ingestEventSchema,
   MeterQuantities,
   PolarEvent,
@@ -45,7 +45,12 @@ export interface PolarGatewayOptions {
   /** Per-request timeout in seconds. */
   timeoutSeconds?: number;
   clock?: Clock;
-  onRetry?: (info: { operation: string; attempt: number; delayMs: number; error: PolarGatewayError }) => void;
+  onRetry?: (info: {
+    operation: string;
+    attempt: number;
+    delayMs: number;
+    error: PolarGatewayError;
+  }) => void;
 }
 
 export type ProductLookup =
@@ -100,7 +105,10 @@ export class PolarGateway {
     this.clock = options.clock ?? systemClock;
     this.limiter =
       options.requestsPerMinute != null
-        ? new FixedWindowLimiter({ requestsPerWindow: options.requestsPerMinute, clock: this.clock })
+        ? new FixedWindowLimiter({
+            requestsPerWindow: options.requestsPerMinute,
+            clock: this.clock,
+          })
         : null;
     this.retryPolicy = { ...defaultRetryPolicy, ...options.retryPolicy };
     this.onRetry = options.onRetry;
@@ -125,7 +133,9 @@ export class PolarGateway {
     checkInput(CustomerRef, ref, "customer");
     return this.orNullWhenMissing(() =>
       "id" in ref
-        ? this.read("customers.getState", CustomerState, () => this.polar.customers.getState(ref.id))
+        ? this.read("customers.getState", CustomerState, () =>
+            this.polar.customers.getState(ref.id),
+          )
         : this.read("customers.getStateExternal", CustomerState, () =>
             this.polar.customers.getStateExternal(ref.external_id),
           ),
@@ -138,7 +148,12 @@ export class PolarGateway {
   async listActiveSubscriptions(customerId: string): Promise<Subscription[]> {
     const subscriptions: Subscription[] = [];
     for await (const subscription of this.pages("subscriptions.list", Subscription, (page) =>
-      this.polar.subscriptions.list({ customer_id: customerId, active: true, page, limit: PAGE_LIMIT }),
+      this.polar.subscriptions.list({
+        customer_id: customerId,
+        active: true,
+        page,
+        limit: PAGE_LIMIT,
+      }),
     )) {
       subscriptions.push(subscription);
     }
@@ -186,9 +201,15 @@ export class PolarGateway {
     const wanted = ref.name.trim().toLowerCase();
     const candidates: Product[] = [];
     for await (const product of this.pages("products.list", Product, (page) =>
-      this.polar.products.list({ query: ref.name.trim(), is_archived: false, page, limit: PAGE_LIMIT }),
+      this.polar.products.list({
+        query: ref.name.trim(),
+        is_archived: false,
+        page,
+        limit: PAGE_LIMIT,
+      }),
     )) {
-      if (!product.is_archived && product.name.trim().toLowerCase() === wanted) candidates.push(product);
+      if (!product.is_archived && product.name.trim().toLowerCase() === wanted)
+        candidates.push(product);
     }
     if (candidates.length === 0) return { status: "not_found" };
     if (candidates.length > 1) return { status: "ambiguous", candidates };
@@ -214,7 +235,11 @@ export class PolarGateway {
   }
 
   /** Polar's own aggregation of a meter over the window: one request. */
-  async sumMeterUsage(params: { meterId: string; customerId: string; window: UsageWindow }): Promise<UsageSum> {
+  async sumMeterUsage(params: {
+    meterId: string;
+    customerId: string;
+    window: UsageWindow;
+  }): Promise<UsageSum> {
     const { start, end } = params.window;
     const spanDays = (end.getTime() - start.getTime()) / 86_400_000;
     const result = await this.read("meters.quantities", MeterQuantities, () =>
@@ -306,7 +331,11 @@ export class PolarGateway {
     metadata?: Record<string, string | number | boolean>;
   }): Promise<{ checkout: Checkout; created: boolean }> {
     const attempt = async () => {
-      const existing = await this.findCheckoutByKey(params.customerId, params.productId, params.key);
+      const existing = await this.findCheckoutByKey(
+        params.customerId,
+        params.productId,
+        params.key,
+      );
       if (existing) return { checkout: existing, created: false };
       // Not retried by itself: after a 5xx or a timeout the checkout may exist, so the whole
       // find-or-create is retried instead, and finds it.
@@ -320,7 +349,13 @@ export class PolarGateway {
       );
       return { checkout, created: true };
     };
-    return withRetries("checkouts.findOrCreate", attempt, this.retryPolicy, this.clock, this.onRetry);
+    return withRetries(
+      "checkouts.findOrCreate",
+      attempt,
+      this.retryPolicy,
+      this.clock,
+      this.onRetry,
+    );
   }
 
   private async findCheckoutByKey(customerId: string, productId: string, key: string) {
@@ -352,7 +387,9 @@ export class PolarGateway {
     });
     if (events.length === 0) issues.push({ path: "events", message: "at least one event" });
     if (issues.length > 0) throw invalidRequest(issues);
-    return this.read("events.ingest", IngestResult, () => this.polar.events.ingest({ events: valid }));
+    return this.read("events.ingest", IngestResult, () =>
+      this.polar.events.ingest({ events: valid }),
+    );
   }
 
   // ---- plumbing ----
@@ -443,6 +480,7 @@ function checkInput(schema: z.ZodType, value: unknown, path: string): void {
 
 function numericValue(value: unknown): number {
   if (typeof value === "number" && Number.isFinite(value)) return value;
-  if (typeof value === "string" && value.trim() !== "" && Number.isFinite(Number(value))) return Number(value);
+  if (typeof value === "string" && value.trim() !== "" && Number.isFinite(Number(value)))
+    return Number(value);
   return 0;
 }

@@ -1,4 +1,9 @@
-import { PolarClientError, PolarNetworkError, PolarRateLimitError, PolarServerError } from "@polar-sh/sdk";
+import {
+  PolarClientError,
+  PolarNetworkError,
+  PolarRateLimitError,
+  PolarServerError,
+} from "@polar-sh/sdk";
 import { PolarGatewayError } from "./errors.ts";
 
 export interface Clock {
@@ -98,9 +103,13 @@ export function classifyPolarError(error: unknown, operation: string): PolarGate
     );
   }
   if (error instanceof PolarServerError || error instanceof PolarNetworkError) {
-    return new PolarGatewayError("polar_unavailable", `Polar unavailable during ${operation}: ${error.message}`, {
-      cause: error,
-    });
+    return new PolarGatewayError(
+      "polar_unavailable",
+      `Polar unavailable during ${operation}: ${error.message}`,
+      {
+        cause: error,
+      },
+    );
   }
   const message = error instanceof Error ? error.message : String(error);
   return new PolarGatewayError("polar_unavailable", `Polar call ${operation} failed: ${message}`, {
@@ -108,7 +117,10 @@ export function classifyPolarError(error: unknown, operation: string): PolarGate
   });
 }
 
-function describeClientError(body: unknown): { message: string; issues: { path: string; message: string }[] } {
+function describeClientError(body: unknown): {
+  message: string;
+  issues: { path: string; message: string }[];
+} {
   if (typeof body === "string") return { message: body.slice(0, 500), issues: [] };
   if (body && typeof body === "object") {
     const { error, detail } = body as { error?: unknown; detail?: unknown };
@@ -138,7 +150,12 @@ export async function withRetries<T>(
   attempt: () => Promise<T>,
   policy: RetryPolicy,
   clock: Clock,
-  onRetry?: (info: { operation: string; attempt: number; delayMs: number; error: PolarGatewayError }) => void,
+  onRetry?: (info: {
+    operation: string;
+    attempt: number;
+    delayMs: number;
+    error: PolarGatewayError;
+  }) => void,
 ): Promise<T> {
   for (let attemptNumber = 1; ; attemptNumber++) {
     try {

@@ -8,17 +8,23 @@ import { z } from "zod";
 // ---- references given by callers ----
 
 /** Exactly one of a Polar customer id or the app's own external id — never both. */
-export const CustomerRef = z.union([
-  z.strictObject({ id: z.uuid({ message: "must be a Polar customer UUID" }) }),
-  z.strictObject({ external_id: z.string().min(1).max(256) }),
-], { error: "give exactly one of `id` (Polar customer UUID) or `external_id`" });
+export const CustomerRef = z.union(
+  [
+    z.strictObject({ id: z.uuid({ message: "must be a Polar customer UUID" }) }),
+    z.strictObject({ external_id: z.string().min(1).max(256) }),
+  ],
+  { error: "give exactly one of `id` (Polar customer UUID) or `external_id`" },
+);
 export type CustomerRef = z.infer<typeof CustomerRef>;
 
 /** Exactly one of a product id or its (case-insensitive, non-archived) name. */
-export const ProductRef = z.union([
-  z.strictObject({ id: z.uuid({ message: "must be a Polar product UUID" }) }),
-  z.strictObject({ name: z.string().min(1).max(256) }),
-], { error: "give exactly one of `id` (Polar product UUID) or `name`" });
+export const ProductRef = z.union(
+  [
+    z.strictObject({ id: z.uuid({ message: "must be a Polar product UUID" }) }),
+    z.strictObject({ name: z.string().min(1).max(256) }),
+  ],
+  { error: "give exactly one of `id` (Polar product UUID) or `name`" },
+);
 export type ProductRef = z.infer<typeof ProductRef>;
 
 export const CancellationReason = z.enum([
@@ -165,7 +171,10 @@ export function pageOf<T extends z.ZodType>(item: T) {
 
 // ---- event ingestion: Polar's rules, checked before anything is sent ----
 
-const metadataKey = z.string().min(1).max(40, { message: "metadata keys are at most 40 characters" });
+const metadataKey = z
+  .string()
+  .min(1)
+  .max(40, { message: "metadata keys are at most 40 characters" });
 const metadataValue = z.union([
   z.string().min(1, { message: "string values are 1 to 500 characters" }).max(500, {
     message: "string values are 1 to 500 characters",
@@ -192,9 +201,12 @@ export function ingestEventSchema(now: () => number = Date.now) {
     parent_id: z.string().min(1).optional(),
     metadata: EventMetadata.optional(),
   };
-  return z.union([
-    z.strictObject({ ...base, customer_id: z.uuid() }),
-    z.strictObject({ ...base, external_customer_id: z.string().min(1) }),
-  ], { error: "give exactly one of `customer_id` or `external_customer_id`" });
+  return z.union(
+    [
+      z.strictObject({ ...base, customer_id: z.uuid() }),
+      z.strictObject({ ...base, external_customer_id: z.string().min(1) }),
+    ],
+    { error: "give exactly one of `customer_id` or `external_customer_id`" },
+  );
 }
 export type IngestEvent = z.infer<ReturnType<typeof ingestEventSchema>>;

@@ -1,0 +1,154 @@
+import { spawn } from "node:child_process";
+import { randomUUID } from "node:crypto";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { PRODUCTS, SUBSCRIPTIONS } from "../../polar/simulator/seed.ts";
+import { requestsTo, startTestPolar, type TestSimulator } from "../helpers/polar.ts";
+
+const childScript = join(import.meta.dirname, "crash-child.ts");
+const databaseUrl = process.env.TEST_DATABASE_URL;
+
+/** Runs the child until it prints a line matching `until`; returns that line's JSON and the process. */
+function runChild(args: string[], env: Record<string, string>, until: (line: any) => boolean) {
+  const child = spawn(process.execPath, [childScript, ...args], {
+    env: { ...process.env, ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stderr = "";
+  child.stderr.on("data", (chunk) => {
+    stderr += chunk;
+  });
+  const line = new Promise<any>((resolve, reject) => {
+    createInterface({ input: child.stdout }).on("line", (text) => {
+      const parsed = JSON.parse(text);
+      if (until(parsed)) resolve(parsed);
+    });
+    child.on("exit", (code, signal) =>
+      reject(new Error(`child exited (${code ?? signal}) early: ${stderr}`)),
+    );
+  });
+  return { child, line };
+}
+
+async function killed(child: ReturnType<typeof spawn>) {
+  const exited = new Promise((resolve) => child.on("exit", (_code, signal) => resolve(signal)));
+  child.kill("SIGKILL");
+  return exited;
+}
+
+const backends: [
+  string,
+  () => Promise<{ env: Record<string, string>; cleanup: () => Promise<void> }>,
+][] = [
+  [
+    "sqlite",
+    async () => {
+      const dir = await mkdtemp(join(tmpdir(), "polar-flows-crash-"));
+      return { env: { DATA_DIR: dir }, cleanup: () => rm(dir, { recursive: true, force: true }) };
+    },
+  ],
+];
+if (databaseUrl) {
+  backends.push([
+    "postgres",
+    async () => {
+      const schema = `crash_${randomUUID().replaceAll("-", "")}`;
+      return {
+        env: { DATABASE_URL: databaseUrl, PG_SCHEMA: schema },
+        cleanup: async () => {
+          const client = new pg.Client({ connectionString: databaseUrl });
+          await client.connect();
+          await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+          await client.end();
+        },
+      };
+    },
+  ]);
+} else {
+  console.warn("TEST_DATABASE_URL is not set: the crash test runs on SQLite only");
+}
+
+describe.each(backends)("side effects exactly once across a SIGKILL (%s)", (_name, makeBackend) => {
+  let simulator: TestSimulator;
+  let env: Record<string, string>;
+  let cleanup: () => Promise<void>;
+
+  beforeAll(async () => {
+    ({ simulator } = await startTestPolar());
+    const backend = await makeBackend();
+    cleanup = backend.cleanup;
+    env = { ...backend.env, POLAR_URL: simulator.url, POLAR_TOKEN: simulator.token };
+  });
+  afterAll(async () => {
+    await simulator.close();
+    await cleanup();
+  });
+
+  it("overage: killed after the checkout was made, resumed in a fresh process → one checkout", async () => {
+    const runId = randomUUID();
+    const input = {
+      customer: { external_id: "external_usr_881" },
+      current_product: { name: "Starter" },
+      upgrade_product: { name: "Pro" },
+      usage: { event_name: "api_request", group_by: "endpoint" },
+      limit: 10_000,
+      require_approval: false,
+    };
+    const first = runChild(
+      ["start", "overage-remediation", runId, JSON.stringify(input)],
+      env,
+      (l) => "wrote" in l,
+    );
+    const wrote = await first.line;
+    expect(await killed(first.child)).toBe("SIGKILL");
+    const checkoutId = wrote.result.checkout.id;
+
+    const second = runChild(["retry", "overage-remediation", runId], env, (l) => "result" in l);
+    const { result } = await second.line;
+    expect(result).toMatchObject({ status: "completed", output: { outcome: "checkout_created" } });
+    expect(result.output.checkout.id).toBe(checkoutId);
+    const created = requestsTo(simulator, "POST", "/v1/checkouts/").filter(
+      (request) =>
+        request.status === 201 &&
+        (request.body as { products: string[] }).products[0] === PRODUCTS.pro.id,
+    );
+    expect(created).toHaveLength(1);
+  });
+
+  it("offboarding: killed after the PATCH, resumed in a fresh process → one PATCH", async () => {
+    simulator.reset();
+    simulator.clearRequests();
+    const runId = randomUUID();
+    const input = {
+      customer: { external_id: "usr_offboard_1" },
+      reason: "unused",
+      require_approval: false,
+    };
+    const first = runChild(
+      ["start", "subscription-offboarding", runId, JSON.stringify(input)],
+      env,
+      (l) => "wrote" in l,
+    );
+    await first.line;
+    await killed(first.child);
+
+    const second = runChild(
+      ["retry", "subscription-offboarding", runId],
+      env,
+      (l) => "result" in l,
+    );
+    const { result } = await second.line;
+    expect(result).toMatchObject({
+      status: "completed",
+      output: {
+        outcome: "cancellation_scheduled",
+        subscription: { id: SUBSCRIPTIONS.gracePro, cancel_at_period_end: true },
+      },
+    });
+    expect(requestsTo(simulator, "PATCH", "/v1/subscriptions/")).toHaveLength(1);
+  });
+});
