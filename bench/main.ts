@@ -5,16 +5,20 @@
 import { writeFile } from "node:fs/promises";
 import { cpus, totalmem } from "node:os";
 import { join } from "node:path";
+import { benchDurability } from "./durability.ts";
 import type { Row } from "./support.ts";
 import { benchUsage } from "./usage.ts";
 
 const quick = process.argv.includes("--quick");
 const sections: [string, (options: { quick: boolean }) => Promise<Row[]>][] = [
+  ["durability", benchDurability],
   ["usage", benchUsage],
 ];
+const only = process.argv.find((arg) => arg.startsWith("--only="))?.slice("--only=".length);
 
 const rows: Row[] = [];
 for (const [name, run] of sections) {
+  if (only && !only.split(",").includes(name)) continue;
   const started = performance.now();
   process.stderr.write(`bench: ${name}…`);
   rows.push(...(await run({ quick })));

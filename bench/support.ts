@@ -68,9 +68,13 @@ export async function peakRssGrowth<T>(
 const projectRoot = join(import.meta.dirname, "..");
 
 /** The Polar simulator in a child process, so its memory and CPU are not counted as ours. */
-export async function startSimulatorProcess(
-  token = "bench_simulator_token",
-): Promise<{ url: string; token: string; child: ChildProcess; close(): Promise<void> }> {
+export async function startSimulatorProcess(token = "bench_simulator_token"): Promise<{
+  url: string;
+  token: string;
+  child: ChildProcess;
+  reset(): Promise<void>;
+  close(): Promise<void>;
+}> {
   const child = spawn(process.execPath, [join(projectRoot, "polar/simulator/main.ts")], {
     env: { ...process.env, PORT: "0", HOST: "127.0.0.1", SIMULATOR_TOKEN: token },
     stdio: ["ignore", "pipe", "inherit"],
@@ -86,6 +90,14 @@ export async function startSimulatorProcess(
     url,
     token,
     child,
+    // Back to the seed data, so each measured pass starts from the same Polar state.
+    reset: async () => {
+      const response = await fetch(`${url}/__simulator/reset`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${token}` },
+      });
+      if (!response.ok) throw new Error(`simulator reset answered ${response.status}`);
+    },
     close: () =>
       new Promise((resolve) => {
         child.once("exit", () => resolve());

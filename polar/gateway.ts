@@ -329,13 +329,14 @@ export class PolarGateway {
     productId: string;
     successUrl?: string;
     metadata?: Record<string, string | number | boolean>;
+    /**
+     * No checkout for this key can be older than this (e.g. when the run began): the search,
+     * newest first, stops there instead of reading the customer's whole checkout history.
+     */
+    createdAfter?: Date;
   }): Promise<{ checkout: Checkout; created: boolean }> {
     const attempt = async () => {
-      const existing = await this.findCheckoutByKey(
-        params.customerId,
-        params.productId,
-        params.key,
-      );
+      const existing = await this.findCheckoutByKey(params);
       if (existing) return { checkout: existing, created: false };
       // Not retried by itself: after a 5xx or a timeout the checkout may exist, so the whole
       // find-or-create is retried instead, and finds it.
@@ -358,17 +359,24 @@ export class PolarGateway {
     );
   }
 
-  private async findCheckoutByKey(customerId: string, productId: string, key: string) {
+  private async findCheckoutByKey(params: {
+    key: string;
+    customerId: string;
+    productId: string;
+    createdAfter?: Date;
+  }) {
+    const oldest = params.createdAfter?.getTime() ?? Number.NEGATIVE_INFINITY;
     for await (const checkout of this.pages("checkouts.list", Checkout, (page) =>
       this.polar.checkouts.list({
-        customer_id: customerId,
-        product_id: productId,
+        customer_id: params.customerId,
+        product_id: params.productId,
         sorting: ["-created_at"],
         page,
         limit: PAGE_LIMIT,
       }),
     )) {
-      if (checkout.metadata[CHECKOUT_KEY_FIELD] === key) return checkout;
+      if (checkout.metadata[CHECKOUT_KEY_FIELD] === params.key) return checkout;
+      if (Date.parse(checkout.created_at) < oldest) return null;
     }
     return null;
   }

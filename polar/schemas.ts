@@ -140,6 +140,7 @@ export const MeterQuantities = z.looseObject({
 
 export const Checkout = z.looseObject({
   id: z.string(),
+  created_at: timestamp,
   status: z.enum(["open", "expired", "confirmed", "succeeded", "failed"]),
   url: z.string(),
   expires_at: timestamp,

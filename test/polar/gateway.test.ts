@@ -284,6 +284,22 @@ describe("checkouts", () => {
     expect(other.created).toBe(true);
   });
 
+  it("searches back only to createdAfter, newest first", async () => {
+    const params = { customerId: CUSTOMERS.ada.id, productId: PRODUCTS.pro.id };
+    for (const key of ["k1", "k2", "k3"]) await polar.findOrCreateCheckout({ ...params, key });
+    const past = new Date(Date.now() - 3_600_000);
+    expect(
+      (await polar.findOrCreateCheckout({ ...params, key: "k1", createdAfter: past })).created,
+    ).toBe(false);
+    simulator.clearRequests();
+    // Nothing can be that recent: the search stops at the newest checkout and creates.
+    const future = new Date(Date.now() + 3_600_000);
+    expect(
+      (await polar.findOrCreateCheckout({ ...params, key: "k1", createdAfter: future })).created,
+    ).toBe(true);
+    expect(requestsTo(simulator, "GET", "/v1/checkouts/")).toHaveLength(1);
+  });
+
   it("creates once even when 503s interrupt the find-or-create", async () => {
     simulator.setFaults({ rate503: 0.4, seed: 3 });
     const flaky = gatewayFor(simulator, { retryPolicy: { maxAttempts: 15 } });
