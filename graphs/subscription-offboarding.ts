@@ -1,13 +1,18 @@
 /**
  * subscription-offboarding: let a customer cancel without being billed again, keeping access
  * until the end of the paid period. It never deletes or revokes anything. DESIGN §5.2.
+ * A free-text `request` is read first (`interpret_request`); anything but a plain cancellation
+ * at the period's end waits for a person (`clarify_request`) before a subscription is touched.
  */
 import { Annotation, type BaseCheckpointSaver, END, START, StateGraph } from "@langchain/langgraph";
 import { z } from "zod";
+import type { CancellationIntent } from "../llm/rules.ts";
 import { approveCancellation } from "../nodes/approve-cancellation.ts";
 import { chooseSubscription } from "../nodes/choose-subscription.ts";
+import { clarifyRequest } from "../nodes/clarify-request.ts";
 import { confirm } from "../nodes/confirm.ts";
 import { findSubscription } from "../nodes/find-subscription.ts";
+import { interpretRequest } from "../nodes/interpret-request.ts";
 import type { ApprovalAnswer } from "../nodes/interrupts.ts";
 import { resolveCustomer } from "../nodes/resolve-customer.ts";
 import { scheduleCancellation } from "../nodes/schedule-cancellation.ts";
@@ -28,9 +33,29 @@ export type OffboardingInput = z.output<typeof OffboardingInput>;
 
 // ---- state ----
 
+/** What the customer's free-text `request` was read as, and who settled it. */
+export interface RequestInterpretation {
+  intent: CancellationIntent;
+  reason: CancellationReason | null;
+  /** The customer's explanation, quoted from the text (model only). */
+  comment: string | null;
+  read_by: "model" | "rules";
+  /** Why the model's reading was not used (the rules read the text instead). */
+  fallback_reason?: string;
+  /** Why a person is asked although the reading is a plain cancellation. */
+  concern?: string;
+  /** Input fields the reading filled in because the caller left them out. */
+  filled: ("reason" | "comment")[];
+  /** null while a person has to decide (`clarify_request`). */
+  decision: "cancel_at_period_end" | "stop" | null;
+  decided_by: "request" | "person" | null;
+  note?: string;
+}
+
 export const OffboardingState = Annotation.Root({
   input: Annotation<OffboardingInput>,
   ...baseChannels,
+  interpretation: field<RequestInterpretation>(),
   /** Active subscriptions offered when the customer has several and none was named. */
   candidates: field<SubscriptionSummary[]>(),
   subscription: field<SubscriptionSummary>(),
@@ -38,11 +63,18 @@ export const OffboardingState = Annotation.Root({
   access_until: field<string>(),
   message: field<string>(),
   message_generated_by: field<"model" | "template">(),
+  /** Why the model's message was not used. */
+  message_fallback_reason: field<string>(),
 });
 export type OffboardingState = typeof OffboardingState.State;
 export type OffboardingUpdate = typeof OffboardingState.Update;
 
 // ---- routing ----
+
+/** A request that is not a plain cancellation at the period's end waits for a person. */
+export function routeAfterInterpretation(state: OffboardingState) {
+  return state.interpretation?.decision === null ? "clarify_request" : "find_subscription";
+}
 
 export function routeAfterFind(state: OffboardingState) {
   if (state.outcome) return END;
@@ -60,13 +92,23 @@ export function routeAfterChoice(state: OffboardingState) {
 export function buildSubscriptionOffboarding(checkpointer?: BaseCheckpointSaver) {
   return new StateGraph(OffboardingState)
     .addNode("resolve_customer", resolveCustomer)
+    .addNode("interpret_request", interpretRequest)
+    .addNode("clarify_request", clarifyRequest)
     .addNode("find_subscription", findSubscription)
     .addNode("choose_subscription", chooseSubscription)
     .addNode("approve_cancellation", approveCancellation)
     .addNode("schedule_cancellation", scheduleCancellation)
     .addNode("confirm", confirm)
     .addEdge(START, "resolve_customer")
-    .addConditionalEdges("resolve_customer", endWhenDecided("find_subscription"), [
+    .addConditionalEdges("resolve_customer", endWhenDecided("interpret_request"), [
+      "interpret_request",
+      END,
+    ])
+    .addConditionalEdges("interpret_request", routeAfterInterpretation, [
+      "clarify_request",
+      "find_subscription",
+    ])
+    .addConditionalEdges("clarify_request", endWhenDecided("find_subscription"), [
       "find_subscription",
       END,
     ])
@@ -81,7 +123,10 @@ export function buildSubscriptionOffboarding(checkpointer?: BaseCheckpointSaver)
       "schedule_cancellation",
       END,
     ])
-    .addConditionalEdges("approve_cancellation", endWhenDecided("schedule_cancellation"), ["schedule_cancellation", END])
+    .addConditionalEdges("approve_cancellation", endWhenDecided("schedule_cancellation"), [
+      "schedule_cancellation",
+      END,
+    ])
     .addConditionalEdges("schedule_cancellation", endWhenDecided("confirm"), ["confirm", END])
     .addEdge("confirm", END)
     .compile({ checkpointer, name: "subscription-offboarding" });
@@ -94,7 +139,11 @@ export function offboardingOutput(state: OffboardingState) {
     outcome: state.outcome,
     ...(state.detail ? { detail: state.detail } : {}),
     customer: state.customer
-      ? { id: state.customer.id, external_id: state.customer.external_id, email: state.customer.email }
+      ? {
+          id: state.customer.id,
+          external_id: state.customer.external_id,
+          email: state.customer.email,
+        }
       : null,
     subscription: state.subscription
       ? {
@@ -107,5 +156,9 @@ export function offboardingOutput(state: OffboardingState) {
     access_until: state.access_until,
     message: state.message,
     message_generated_by: state.message_generated_by,
+    ...(state.message_fallback_reason
+      ? { message_fallback_reason: state.message_fallback_reason }
+      : {}),
+    ...(state.interpretation ? { interpretation: state.interpretation } : {}),
   };
 }

@@ -2,6 +2,7 @@
  * What a node gets through `config.configurable` — never through state, so no client, secret
  * or clock is ever checkpointed.
  */
+import type { BaseChatModel } from "@langchain/core/language_models/chat_models";
 import type { LangGraphRunnableConfig } from "@langchain/langgraph";
 import type { PolarGateway } from "../polar/gateway.ts";
 
@@ -9,11 +10,14 @@ export interface WorkflowDeps {
   polar: PolarGateway;
   /** The clock usage windows are measured against; injectable for tests. */
   now?: () => Date;
+  /** Reads free text and drafts messages (llm/model.ts); absent: rules and templates. */
+  model?: BaseChatModel | null;
 }
 
 export interface NodeContext {
   polar: PolarGateway;
   now: () => Date;
+  model: BaseChatModel | null;
   /** The run this node belongs to (`thread_id = run_id`): the key of its side effects. */
   runId: string;
 }
@@ -22,8 +26,10 @@ export function nodeContext(config: LangGraphRunnableConfig): NodeContext {
   const configurable = config.configurable ?? {};
   const polar = configurable.polar as PolarGateway | undefined;
   const runId = configurable.thread_id as string | undefined;
-  if (!polar) throw new Error("workflow misconfigured: no Polar gateway in config.configurable.polar");
+  if (!polar)
+    throw new Error("workflow misconfigured: no Polar gateway in config.configurable.polar");
   if (!runId) throw new Error("workflow misconfigured: no thread_id in config.configurable");
   const now = (configurable.now as (() => Date) | undefined) ?? (() => new Date());
-  return { polar, now, runId };
+  const model = (configurable.model as BaseChatModel | null | undefined) ?? null;
+  return { polar, now, model, runId };
 }

@@ -1,10 +1,127 @@
 import type { LangGraphRunnableConfig } from "@langchain/langgraph";
+import { z } from "zod";
 import type { EmailDraft, OverageState, OverageUpdate } from "../graphs/overage-remediation.ts";
-import { formatNumber } from "./format.ts";
+import { checkDraft, type DraftFacts } from "../llm/checks.ts";
+import { askModel } from "../llm/structured.ts";
+import { nodeContext } from "./context.ts";
+import { formatDate, formatNumber } from "./format.ts";
 
-/** Drafts the upgrade email with the real figures and the checkout link. */
-export async function draftEmail(state: OverageState, _config: LangGraphRunnableConfig): Promise<OverageUpdate> {
-  return { email: overageTemplate(state), outcome: "checkout_created" };
+/** The e-mail as stored: which path wrote it, and why the model's draft was not used. */
+export type DraftedEmail = EmailDraft & { fallback_reason?: string };
+
+const ModelEmail = z.strictObject({
+  subject: z.string().describe("One line, under 100 characters."),
+  body: z.string().describe("Plain text, no markdown."),
+});
+
+const SYSTEM = [
+  "You write short, friendly billing e-mails to customers of a software company.",
+  "Use only the facts you are given. State the usage total, the plan limit and the percentage",
+  "exactly as given, and include the checkout link exactly as given, once.",
+  "Do not mention any other link, id, price, discount, date or figure. Plain text, no markdown,",
+  "at most 150 words. Sign off as the billing team.",
+].join(" ");
+
+/**
+ * Drafts the upgrade e-mail with the real figures and the checkout link: by the model when
+ * one is configured and its draft passes the checks, by the template otherwise.
+ */
+export async function draftEmail(
+  state: OverageState,
+  config: LangGraphRunnableConfig,
+): Promise<OverageUpdate> {
+  const { model } = nodeContext(config);
+  const template = overageTemplate(state);
+  if (!model) return { email: template, outcome: "checkout_created" };
+
+  const answer = await askModel(
+    model,
+    {
+      name: "overage_email",
+      schema: ModelEmail,
+      system: SYSTEM,
+      user: JSON.stringify(emailFacts(state), null, 2),
+    },
+    { signal: config.signal },
+  );
+  if (!answer.ok) return { email: fallBack(template, answer.reason), outcome: "checkout_created" };
+
+  const { subject, body } = answer.value;
+  const problems = checkDraft(`${subject}\n${body}`, overageFacts(state));
+  if (/[\r\n]/.test(subject.trim()) || subject.length > 200)
+    problems.push("the subject is not one short line");
+  if (problems.length > 0) {
+    return {
+      email: fallBack(template, `model draft rejected: ${problems.join("; ")}`),
+      outcome: "checkout_created",
+    };
+  }
+  const email: DraftedEmail = { subject: subject.trim(), body: body.trim(), generated_by: "model" };
+  return { email, outcome: "checkout_created" };
+}
+
+function fallBack(template: EmailDraft, reason: string): DraftedEmail {
+  return { ...template, fallback_reason: reason };
+}
+
+/** What the model is told: figures preformatted, so it has nothing to compute. */
+function emailFacts(state: OverageState) {
+  const { customer, usage, subscription, upgrade_product: product, checkout } = state;
+  return {
+    customer_name: customer!.name,
+    current_plan: subscription!.product_name,
+    suggested_plan: product!.name,
+    usage_total: formatNumber(usage!.total),
+    plan_limit: formatNumber(usage!.limit),
+    usage_percent_of_limit: `${usage!.pct}%`,
+    period_days: daysBetween(usage!.window_start, usage!.window_end),
+    usage_by_group: Object.fromEntries(
+      Object.entries(usage!.by_group)
+        .slice(0, 3)
+        .map(([group, amount]) => [group, formatNumber(amount)]),
+    ),
+    checkout_link: checkout!.url,
+    link_valid_until: formatDate(checkout!.expires_at),
+  };
+}
+
+/** What a model draft may say: the run's own link, figures, dates and ids, and nothing else. */
+export function overageFacts(state: OverageState): DraftFacts {
+  const { customer, usage, subscription, upgrade_product: product, checkout, input } = state;
+  return {
+    requiredUrls: [checkout!.url],
+    requiredFigures: [
+      { label: "usage total", value: usage!.total },
+      { label: "plan limit", value: usage!.limit },
+      { label: "percentage of the limit", value: usage!.pct, percent: true },
+    ],
+    requiredDates: [],
+    allowedNumbers: [
+      ...Object.values(usage!.by_group),
+      usage!.total - usage!.limit,
+      Math.round((usage!.pct - 100) * 10) / 10,
+      input.threshold_pct,
+      daysBetween(usage!.window_start, usage!.window_end),
+    ],
+    allowedDates: [
+      checkout!.expires_at,
+      usage!.window_start,
+      usage!.window_end,
+      subscription!.current_period_end,
+    ].filter((date): date is string => date !== null),
+    knownTokens: [
+      customer!.id,
+      customer!.external_id,
+      customer!.email,
+      subscription!.id,
+      subscription!.product_id,
+      product!.id,
+      checkout!.id,
+      "event_name" in input.usage ? input.usage.event_name : null,
+      ...Object.keys(usage!.by_group),
+    ].filter((token): token is string => token !== null),
+    maxLength: 5_000,
+  };
 }
 
 export function overageTemplate(state: OverageState): EmailDraft {
