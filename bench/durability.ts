@@ -8,12 +8,13 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type BaseCheckpointSaver, MemorySaver } from "@langchain/langgraph";
+import Database from "better-sqlite3";
 import pg from "pg";
 import { getWorkflow } from "../graphs/index.ts";
 import { advanceRun } from "../graphs/runner.ts";
 import { PolarGateway } from "../polar/gateway.ts";
 import { CUSTOMERS, METER } from "../polar/simulator/seed.ts";
-import { createStorage, type Storage } from "../storage/index.ts";
+import { createStorage, SQLITE_FILE, type Storage } from "../storage/index.ts";
 import { measure, type Row, round, startSimulatorProcess } from "./support.ts";
 
 export const overageBenchInput = {
@@ -30,10 +31,14 @@ export const offboardingBenchInput = {
   require_approval: false,
 };
 
-type Backend = {
-  name: string;
-  open(): Promise<{ checkpointer: BaseCheckpointSaver; storage?: Storage; close(): Promise<void> }>;
-};
+interface OpenedBackend {
+  checkpointer: BaseCheckpointSaver;
+  storage?: Storage;
+  /** Rows and payload bytes of one thread's checkpoints and writes. */
+  footprint?(threadId: string): Promise<{ rows: number; bytes: number }>;
+  close(): Promise<void>;
+}
+type Backend = { name: string; open(): Promise<OpenedBackend> };
 
 export function benchBackends(): Backend[] {
   const backends: Backend[] = [
@@ -49,6 +54,25 @@ export function benchBackends(): Backend[] {
         return {
           checkpointer: storage.checkpointer,
           storage,
+          footprint: async (threadId) => {
+            const db = new Database(join(dir, SQLITE_FILE), { readonly: true });
+            try {
+              const sum = (sql: string) =>
+                db.prepare(sql).get(threadId) as { rows: number; bytes: number };
+              const checkpoints = sum(
+                "SELECT count(*) AS rows, coalesce(sum(length(checkpoint) + length(metadata)), 0) AS bytes FROM checkpoints WHERE thread_id = ?",
+              );
+              const writes = sum(
+                "SELECT count(*) AS rows, coalesce(sum(length(value)), 0) AS bytes FROM writes WHERE thread_id = ?",
+              );
+              return {
+                rows: checkpoints.rows + writes.rows,
+                bytes: checkpoints.bytes + writes.bytes,
+              };
+            } finally {
+              db.close();
+            }
+          },
           close: async () => {
             await storage.close();
             await rm(dir, { recursive: true, force: true });
@@ -67,6 +91,24 @@ export function benchBackends(): Backend[] {
         return {
           checkpointer: storage.checkpointer,
           storage,
+          footprint: async (threadId) => {
+            const client = new pg.Client({ connectionString: databaseUrl });
+            await client.connect();
+            try {
+              const { rows } = await client.query(
+                `SELECT sum(n)::int AS rows, sum(b)::int AS bytes FROM (
+                   SELECT count(*) AS n, coalesce(sum(octet_length(checkpoint::text) + octet_length(metadata::text)), 0) AS b
+                     FROM "${schema}".checkpoints WHERE thread_id = $1
+                   UNION ALL SELECT count(*), coalesce(sum(octet_length(blob)), 0) FROM "${schema}".checkpoint_blobs WHERE thread_id = $1
+                   UNION ALL SELECT count(*), coalesce(sum(octet_length(blob)), 0) FROM "${schema}".checkpoint_writes WHERE thread_id = $1
+                 ) AS parts`,
+                [threadId],
+              );
+              return rows[0] as { rows: number; bytes: number };
+            } finally {
+              await client.end();
+            }
+          },
           close: async () => {
             await storage.close();
             const client = new pg.Client({ connectionString: databaseUrl });

@@ -6,12 +6,14 @@ import { writeFile } from "node:fs/promises";
 import { cpus, totalmem } from "node:os";
 import { join } from "node:path";
 import { benchDurability } from "./durability.ts";
+import { benchHttp } from "./http.ts";
 import type { Row } from "./support.ts";
 import { benchUsage } from "./usage.ts";
 
 const quick = process.argv.includes("--quick");
 const sections: [string, (options: { quick: boolean }) => Promise<Row[]>][] = [
   ["durability", benchDurability],
+  ["http", benchHttp],
   ["usage", benchUsage],
 ];
 const only = process.argv.find((arg) => arg.startsWith("--only="))?.slice("--only=".length);
