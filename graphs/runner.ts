@@ -4,7 +4,7 @@
  * the REST service, the benchmarks and the tests alike.
  */
 import { Command, type LangGraphRunnableConfig } from "@langchain/langgraph";
-import { type FieldIssue, fieldIssues } from "../lib/validation.ts";
+import { type FieldIssue, validate } from "../lib/validation.ts";
 import type { WorkflowDeps } from "../nodes/context.ts";
 import { WorkflowInputError } from "../nodes/errors.ts";
 import { type InterruptRequest, resumeSchemaFor } from "../nodes/interrupts.ts";
@@ -71,15 +71,15 @@ export function checkResume(
       `interrupt ${interruptId} is not the pending one (${pending.id})`,
     );
   }
-  const parsed = resumeSchemaFor(pending).safeParse(resume);
-  if (!parsed.success) {
-    const issues = fieldIssues(parsed.error, ["resume"]);
+  const checked = validate(resumeSchemaFor(pending), resume, ["resume"]);
+  if (!checked.success) {
+    const { issues } = checked;
     throw new ResumeRejectedError(
       `resume does not fit the ${pending.kind} at ${pending.node}: ${issues.map((i) => `${i.path}: ${i.message}`).join("; ")}`,
       issues,
     );
   }
-  return parsed.data;
+  return checked.data;
 }
 
 export async function advanceRun(

@@ -20,6 +20,21 @@ export function formatPath(parts: readonly PathPart[]): string {
   return path;
 }
 
+/**
+ * Parses with `reportInput`, which `fieldIssues` needs to tell a missing field from a wrong
+ * one inside "exactly one of" unions.
+ */
+export function validate<S extends z.ZodType>(
+  schema: S,
+  value: unknown,
+  prefix: readonly PathPart[] = [],
+): { success: true; data: z.output<S> } | { success: false; issues: FieldIssue[] } {
+  const parsed = schema.safeParse(value, { reportInput: true });
+  return parsed.success
+    ? { success: true, data: parsed.data }
+    : { success: false, issues: fieldIssues(parsed.error, prefix) };
+}
+
 export function fieldIssues(error: z.ZodError, prefix: readonly PathPart[] = []): FieldIssue[] {
   return error.issues.flatMap((issue) => describe(issue, prefix));
 }

@@ -9,16 +9,23 @@ const optional = z
   .optional()
   .transform((value) => (value === undefined || value.trim() === "" ? undefined : value.trim()));
 
-const optionalNumber = optional.transform((value) => (value === undefined ? undefined : Number(value)));
+const optionalNumber = optional.transform((value) =>
+  value === undefined ? undefined : Number(value),
+);
 
 const positiveInt = (name: string) =>
   optionalNumber.pipe(
-    z.int({ error: `${name} must be a positive whole number` }).positive().optional(),
+    z
+      .int({ error: `${name} must be a positive whole number` })
+      .positive()
+      .optional(),
   );
 
 const Env = z.object({
   HOST: optional.default("127.0.0.1"),
-  PORT: optionalNumber.pipe(z.int({ error: "PORT must be a port number" }).min(0).max(65_535).default(3000)),
+  PORT: optionalNumber.pipe(
+    z.int({ error: "PORT must be a port number" }).min(0).max(65_535).default(3000),
+  ),
   API_KEYS: optional,
   POLAR_ACCESS_TOKEN: optional,
   POLAR_ENVIRONMENT: optional.pipe(z.enum(["sandbox", "production"]).default("sandbox")),
@@ -34,6 +41,11 @@ const Env = z.object({
   OPENAI_API_KEY: optional,
   OPENAI_BASE_URL: optional.pipe(z.url().optional()),
   OPENAI_MODEL: optional,
+  RUN_WAIT_SECONDS: positiveInt("RUN_WAIT_SECONDS"),
+  RUN_CONCURRENCY: positiveInt("RUN_CONCURRENCY"),
+  SHUTDOWN_GRACE_SECONDS: positiveInt("SHUTDOWN_GRACE_SECONDS"),
+  API_RATE_LIMIT: positiveInt("API_RATE_LIMIT"),
+  TOOLS_SKIP_APPROVAL: optional,
   LOG_LEVEL: optional.pipe(
     z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   ),
@@ -54,6 +66,20 @@ export interface Config {
   databaseUrl: string | null;
   dataDir: string;
   openai: { apiKey: string | null; baseUrl: string | null; model: string | null };
+  runs: {
+    /** How long `wait: true` waits for a run to pause or end before answering it `running`. */
+    waitSeconds: number;
+    /** Runs that execute at once in this process; the others wait `queued`. */
+    concurrency: number;
+  };
+  /** On SIGTERM/SIGINT, how long in-flight runs get to reach a checkpoint. */
+  shutdownGraceSeconds: number;
+  /** Requests per minute each caller (API key; client address without keys) may make. */
+  apiRateLimit: number;
+  tools: {
+    /** Tenants whose tool writes skip the person's approval (`TOOLS_SKIP_APPROVAL`). */
+    skipApprovalTenants: Set<string>;
+  };
   logLevel: string;
 }
 
@@ -67,15 +93,18 @@ export class ConfigError extends Error {
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
   const parsed = Env.safeParse(env);
   if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`);
+    const problems = parsed.error.issues.map(
+      (issue) => `${issue.path.join(".")}: ${issue.message}`,
+    );
     throw new ConfigError(`Invalid configuration — ${problems.join("; ")}`);
   }
   const values = parsed.data;
   const polarToken = values.POLAR_ACCESS_TOKEN ?? null;
+  const apiKeys = values.API_KEYS ? parseApiKeys(values.API_KEYS) : null;
   return {
     host: values.HOST,
     port: values.PORT,
-    apiKeys: values.API_KEYS ? parseApiKeys(values.API_KEYS) : null,
+    apiKeys,
     polar: {
       accessToken: polarToken,
       environment: values.POLAR_ENVIRONMENT,
@@ -91,8 +120,50 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       baseUrl: values.OPENAI_BASE_URL ?? null,
       model: values.OPENAI_MODEL ?? null,
     },
+    runs: {
+      waitSeconds: values.RUN_WAIT_SECONDS ?? 30,
+      concurrency: values.RUN_CONCURRENCY ?? 8,
+    },
+    shutdownGraceSeconds: values.SHUTDOWN_GRACE_SECONDS ?? 10,
+    apiRateLimit: values.API_RATE_LIMIT ?? 1200,
+    tools: { skipApprovalTenants: parseSkipApproval(values.TOOLS_SKIP_APPROVAL, apiKeys) },
     logLevel: values.LOG_LEVEL,
   };
+}
+
+/** `tenant,tenant2`: each must be a tenant of `API_KEYS` (`default` without keys), so a typo fails. */
+function parseSkipApproval(raw: string | undefined, apiKeys: Map<string, string> | null) {
+  const tenants = new Set((raw ?? "").split(",").map((tenant) => tenant.trim()).filter(Boolean));
+  for (const tenant of tenants) {
+    const known = apiKeys ? apiKeys.has(tenant) : tenant === "default";
+    if (!known) {
+      throw new ConfigError(
+        `TOOLS_SKIP_APPROVAL: ${tenant} is not a tenant of API_KEYS${apiKeys ? "" : " (without API_KEYS the only tenant is default)"}`,
+      );
+    }
+  }
+  return tenants;
+}
+
+/** Loopback only: 127.0.0.0/8, ::1, localhost. */
+export function isLoopbackHost(host: string): boolean {
+  const bare = host.replace(/^\[(.*)\]$/, "$1").toLowerCase();
+  return (
+    bare === "localhost" ||
+    bare === "::1" ||
+    /^127(\.\d{1,3}){3}$/.test(bare) ||
+    /^::ffff:127(\.\d{1,3}){3}$/.test(bare)
+  );
+}
+
+/** Refuses to serve other machines without API keys: anyone could start and approve billing runs. */
+export function assertSafeToServe(config: Config): void {
+  if (config.apiKeys === null && !isLoopbackHost(config.host)) {
+    throw new ConfigError(
+      `HOST=${config.host} is reachable from other machines, but API_KEYS is not set, so anyone could start and approve billing runs. ` +
+        "Set API_KEYS=tenant=key (keys of at least 16 characters), or listen on 127.0.0.1.",
+    );
+  }
 }
 
 /** `tenant=key,tenant2=key2` → tenant → key. */
@@ -101,9 +172,12 @@ function parseApiKeys(raw: string): Map<string, string> {
   for (const pair of raw.split(",")) {
     const [tenant, key, ...rest] = pair.split("=").map((part) => part.trim());
     if (!tenant || !key || rest.length > 0 || !/^[A-Za-z0-9_.-]{1,64}$/.test(tenant)) {
-      throw new ConfigError("API_KEYS must look like tenant=key,tenant2=key2 (tenant: letters, digits, _ . -)");
+      throw new ConfigError(
+        "API_KEYS must look like tenant=key,tenant2=key2 (tenant: letters, digits, _ . -)",
+      );
     }
-    if (key.length < 16) throw new ConfigError(`API_KEYS: the key of tenant ${tenant} must be at least 16 characters`);
+    if (key.length < 16)
+      throw new ConfigError(`API_KEYS: the key of tenant ${tenant} must be at least 16 characters`);
     if (keys.has(tenant)) throw new ConfigError(`API_KEYS: tenant ${tenant} appears twice`);
     keys.set(tenant, key);
   }
@@ -112,7 +186,9 @@ function parseApiKeys(raw: string): Map<string, string> {
 
 /** Every secret value in the configuration, for log and storage redaction checks. */
 export function secretsOf(config: Config): string[] {
-  return [config.polar.accessToken, config.openai.apiKey, ...(config.apiKeys?.values() ?? [])].filter(
-    (value): value is string => typeof value === "string" && value.length > 0,
-  );
+  return [
+    config.polar.accessToken,
+    config.openai.apiKey,
+    ...(config.apiKeys?.values() ?? []),
+  ].filter((value): value is string => typeof value === "string" && value.length > 0);
 }

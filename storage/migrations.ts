@@ -3,7 +3,7 @@ import { RUN_STATUSES } from "./types.ts";
 
 /**
  * The registry's schema, in order: version n is `MIGRATIONS[n - 1]`. Only ever append (the run
- * leases, for example, will arrive as version 2); never edit an applied step.
+ * leases, for example, will arrive as version 3); never edit an applied step.
  */
 const MIGRATIONS: ReadonlyArray<(d: SqlDialect) => string[]> = [
   (d) => {
@@ -38,6 +38,17 @@ const MIGRATIONS: ReadonlyArray<(d: SqlDialect) => string[]> = [
       `CREATE INDEX runs_status_created_idx ON ${runs} (status, created_at, run_id)`,
     ];
   },
+  // 2: what happened to each run, in order, for server-sent events and their replay.
+  (d) => [
+    `CREATE TABLE ${d.table("run_events")} (
+      event_id ${d.serialKeyType},
+      run_id TEXT NOT NULL,
+      type TEXT NOT NULL,
+      data ${d.jsonType} NOT NULL,
+      created_at ${d.timestampType} NOT NULL
+    )`,
+    `CREATE INDEX run_events_run_idx ON ${d.table("run_events")} (run_id, event_id)`,
+  ],
 ];
 
 /**

@@ -1,5 +1,6 @@
 import { PostgresSaver } from "@langchain/langgraph-checkpoint-postgres";
 import pg from "pg";
+import { SqlRunEventLog } from "./events.ts";
 import { migrateRegistry } from "./migrations.ts";
 import { SqlRunRegistry } from "./registry.ts";
 import { numberPlaceholders, postgresDialect, type SqlClient, type SqlDialect } from "./sql.ts";
@@ -32,6 +33,7 @@ export async function openPostgresStorage(options: PostgresStorageOptions): Prom
       kind: "postgres",
       checkpointer,
       runs: new SqlRunRegistry(client),
+      events: new SqlRunEventLog(client),
       async ping() {
         await client.query(`SELECT 1 FROM ${dialect.table("runs")} LIMIT 1`);
       },

@@ -10,6 +10,8 @@ export interface SqlDialect {
   readonly now: string;
   readonly jsonType: string;
   readonly timestampType: string;
+  /** An integer primary key the database numbers itself, in insertion order. */
+  readonly serialKeyType: string;
   /** Starts a transaction that will write (SQLite takes the write lock up front). */
   readonly beginWrite: string;
   readJson(value: unknown): unknown;
@@ -29,6 +31,7 @@ export const sqliteDialect: SqlDialect = {
   now: "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')",
   jsonType: "TEXT",
   timestampType: "TEXT",
+  serialKeyType: "INTEGER PRIMARY KEY AUTOINCREMENT",
   beginWrite: "BEGIN IMMEDIATE",
   readJson: (value) => (value == null ? null : JSON.parse(value as string)),
   readTimestamp: (value) => value as string,
@@ -47,6 +50,7 @@ export function postgresDialect(schema: string): SqlDialect {
     now: "date_trunc('milliseconds', statement_timestamp())",
     jsonType: "JSONB",
     timestampType: "TIMESTAMPTZ",
+    serialKeyType: "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY",
     beginWrite: "BEGIN",
     // node-postgres already parses JSONB values and turns TIMESTAMPTZ into a Date.
     readJson: (value) => value ?? null,

@@ -2,6 +2,7 @@ import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { SqliteSaver } from "@langchain/langgraph-checkpoint-sqlite";
 import Database from "better-sqlite3";
+import { SqlRunEventLog } from "./events.ts";
 import { migrateRegistry } from "./migrations.ts";
 import { SqlRunRegistry } from "./registry.ts";
 import { type SqlClient, sqliteDialect } from "./sql.ts";
@@ -25,6 +26,7 @@ export async function openSqliteStorage(dataDir: string): Promise<Storage> {
       // their statements never interleave.
       checkpointer: new SqliteSaver(db),
       runs: new SqlRunRegistry(client),
+      events: new SqlRunEventLog(client),
       async ping() {
         await client.query("SELECT 1 FROM runs LIMIT 1");
       },

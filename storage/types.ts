@@ -95,10 +95,33 @@ export interface RunRegistry {
   listByStatus(statuses: readonly RunStatus[], limit: number): Promise<RunRecord[]>;
 }
 
+export const RUN_EVENT_TYPES = ["status", "node", "interrupt"] as const;
+export type RunEventType = (typeof RUN_EVENT_TYPES)[number];
+
+/** One thing that happened to a run; `event_id` grows across all runs, in insertion order. */
+export interface RunEvent {
+  event_id: number;
+  run_id: string;
+  type: RunEventType;
+  data: unknown;
+  /** ISO 8601, millisecond precision, UTC. */
+  created_at: string;
+}
+
+/** What happened to each run, kept so that a client can replay it after any event it saw. */
+export interface RunEventLog {
+  append(runId: string, type: RunEventType, data: unknown): Promise<RunEvent>;
+  /** The run's events after `afterEventId` (0: from the start), oldest first. */
+  after(runId: string, afterEventId: number, limit: number): Promise<RunEvent[]>;
+  /** The run's most recent event of that type. */
+  latest(runId: string, type: RunEventType): Promise<RunEvent | null>;
+}
+
 export interface Storage {
   kind: "sqlite" | "postgres";
   checkpointer: BaseCheckpointSaver;
   runs: RunRegistry;
+  events: RunEventLog;
   /** Readiness: resolves when the store answers, throws otherwise. */
   ping(): Promise<void>;
   /** Idempotent. */

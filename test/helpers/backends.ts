@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
@@ -10,6 +10,11 @@ import { createStorage, type Storage } from "../../storage/index.ts";
 export interface TestBackend {
   kind: Storage["kind"];
   open(): Promise<Storage>;
+  /**
+   * Everything the store holds, as text: the SQLite files' bytes, or every row of every table
+   * in the PostgreSQL schema (binary columns decoded as UTF-8).
+   */
+  contents(): Promise<string>;
 }
 
 const databaseUrl = process.env.TEST_DATABASE_URL;
@@ -22,7 +27,16 @@ export function describeEachBackend(title: string, body: (backend: TestBackend) 
   describe(`${title} (sqlite)`, () => {
     const dataDir = mkdtemp(join(tmpdir(), "polar-flows-storage-"));
     afterAll(async () => rm(await dataDir, { recursive: true, force: true }));
-    body({ kind: "sqlite", open: async () => createStorage({ dataDir: await dataDir }) });
+    body({
+      kind: "sqlite",
+      open: async () => createStorage({ dataDir: await dataDir }),
+      async contents() {
+        const dir = await dataDir;
+        const files = await readdir(dir);
+        const bytes = await Promise.all(files.map((file) => readFile(join(dir, file))));
+        return bytes.map((buffer) => buffer.toString("latin1")).join("\n");
+      },
+    });
   });
 
   if (!databaseUrl) {
@@ -42,6 +56,28 @@ export function describeEachBackend(title: string, body: (backend: TestBackend) 
     body({
       kind: "postgres",
       open: () => createStorage({ databaseUrl, dataDir: "unused", schema }),
+      async contents() {
+        const client = new pg.Client({ connectionString: databaseUrl });
+        await client.connect();
+        try {
+          const tables = await client.query<{ table_name: string }>(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = $1",
+            [schema],
+          );
+          const texts: string[] = [];
+          for (const { table_name } of tables.rows) {
+            const { rows } = await client.query(`SELECT * FROM "${schema}"."${table_name}"`);
+            for (const row of rows) {
+              for (const value of Object.values(row)) {
+                texts.push(Buffer.isBuffer(value) ? value.toString("utf8") : JSON.stringify(value));
+              }
+            }
+          }
+          return texts.join("\n");
+        } finally {
+          await client.end();
+        }
+      },
     });
   });
 }

@@ -6,7 +6,7 @@ import {
   type RunRegistry,
   type Storage,
 } from "../../storage/index.ts";
-import { describeEachBackend } from "./backends.ts";
+import { describeEachBackend } from "../helpers/backends.ts";
 
 const ISO_MILLIS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 

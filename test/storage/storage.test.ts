@@ -3,7 +3,7 @@ import { Annotation, Command, END, interrupt, START, StateGraph } from "@langcha
 import type { BaseCheckpointSaver } from "@langchain/langgraph-checkpoint";
 import { expect, test } from "vitest";
 import { createStorage, type Storage } from "../../storage/index.ts";
-import { describeEachBackend, type TestBackend } from "./backends.ts";
+import { describeEachBackend, type TestBackend } from "../helpers/backends.ts";
 
 const State = Annotation.Root({
   count: Annotation<number>,

@@ -1,0 +1,99 @@
+/**
+ * `npm start`: serves the API with the configuration from the environment (DESIGN §4). With no
+ * configuration at all: SQLite in ./data and the built-in Polar simulator with its demo data.
+ * SIGTERM/SIGINT: stop taking requests, let in-flight steps reach a checkpoint (bounded), close.
+ */
+import { connectPolar } from "../polar/connect.ts";
+import { createStorage, SQLITE_FILE } from "../storage/index.ts";
+import { buildApp } from "./app.ts";
+import { assertSafeToServe, type Config, ConfigError, loadConfig } from "./config.ts";
+import { createLogger } from "./logger.ts";
+
+const SCENARIO_1 = {
+  input: {
+    customer: { external_id: "external_usr_881" },
+    current_product: { name: "Starter" },
+    upgrade_product: { name: "Pro" },
+    usage: { event_name: "api_request", group_by: "endpoint" },
+    limit: 10000,
+  },
+};
+
+function loadOrExit(): Config {
+  try {
+    const config = loadConfig(process.env);
+    assertSafeToServe(config);
+    return config;
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    console.error(`polar-flows: ${error.message}`);
+    process.exit(1);
+  }
+}
+
+/** Opens the store, reaches Polar and listens; a failure is one clear line, not a stack trace. */
+async function startOrExit(config: Config) {
+  try {
+    const storage = await createStorage({
+      ...(config.databaseUrl ? { databaseUrl: config.databaseUrl } : {}),
+      dataDir: config.dataDir,
+      onError: (error) => logger.warn({ err: error }, "a PostgreSQL connection failed"),
+    });
+    const polar = await connectPolar(config.polar);
+    const app = await buildApp({ config, storage, polar: polar.gateway, logger });
+    await app.listen({ host: config.host, port: config.port });
+    return { storage, polar, app };
+  } catch (error) {
+    console.error(
+      `polar-flows could not start: ${error instanceof Error ? error.message : String(error)}`,
+    );
+    process.exit(1);
+  }
+}
+
+const config = loadOrExit();
+const logger = createLogger({ level: config.logLevel });
+const { storage, polar, app } = await startOrExit(config);
+const address = app.server.address();
+const port = typeof address === "object" && address !== null ? address.port : config.port;
+const shownHost = config.host === "0.0.0.0" || config.host === "::" ? "127.0.0.1" : config.host;
+const url = `http://${shownHost.includes(":") ? `[${shownHost}]` : shownHost}:${port}`;
+const authHeader = config.apiKeys ? ` -H "Authorization: Bearer $POLAR_FLOWS_KEY"` : "";
+console.log(
+  [
+    "",
+    `polar-flows is listening on ${url}`,
+    `  API docs:  ${url}/docs   (OpenAPI: ${url}/openapi.json)`,
+    `  Storage:   ${storage.kind === "sqlite" ? `SQLite, ${config.dataDir}/${SQLITE_FILE}` : "PostgreSQL"}`,
+    `  Polar:     ${polar.simulator ? `built-in simulator with demo data at ${polar.simulator.url}` : (config.polar.baseUrl ?? config.polar.environment)}`,
+    `  Model:     ${config.openai.apiKey || config.openai.baseUrl ? (config.openai.model ?? "gpt-4o-mini") : "none (templates and rules)"}`,
+    `  Auth:      ${config.apiKeys ? `API keys for ${[...config.apiKeys.keys()].join(", ")}` : "off (tenant default)"}`,
+    "",
+    "Start Scenario 1 (overage remediation) and see the approval it waits for:",
+    `  curl -s -X POST ${url}/v1/workflows/overage-remediation/runs -H "Content-Type: application/json"${authHeader} -d '${JSON.stringify(SCENARIO_1)}'`,
+    "",
+  ].join("\n"),
+);
+
+let stopping = false;
+for (const signal of ["SIGTERM", "SIGINT"] as const) {
+  process.on(signal, () => {
+    if (stopping) {
+      logger.warn("second signal: exiting at once");
+      process.exit(1);
+    }
+    stopping = true;
+    logger.info({ signal }, "shutting down: letting in-flight steps reach a checkpoint");
+    void (async () => {
+      try {
+        await app.close();
+        await polar.close();
+        await storage.close();
+        process.exit(0);
+      } catch (error) {
+        logger.error({ err: error }, "shutdown failed");
+        process.exit(1);
+      }
+    })();
+  });
+}

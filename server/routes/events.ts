@@ -1,0 +1,74 @@
+/** A run's events as server-sent events, replayable with `Last-Event-ID`. */
+import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
+import { z } from "zod";
+import { RunId } from "../runs/schemas.ts";
+import { streamRunEvents } from "../runs/stream.ts";
+import { problems } from "./common.ts";
+
+export interface EventRoutesOptions {
+  /** Comment lines that keep idle connections open. */
+  keepAliveMs?: number;
+}
+
+export const eventRoutes: FastifyPluginAsyncZod<EventRoutesOptions> = async (app, options) => {
+  app.get(
+    "/runs/:run_id/events",
+    {
+      schema: {
+        tags: ["runs"],
+        summary: "The run's events (server-sent events)",
+        description:
+          "`status` (data: the run), `node` (data: `{ node, update }`) and `interrupt` (data: `{ interrupt }`) events, each with an `id`. Send `Last-Event-ID` to get only what came after it. The stream ends when the run pauses for a person or ends.",
+        params: z.object({ run_id: RunId }),
+        headers: z.looseObject({
+          "last-event-id": z
+            .string()
+            .regex(/^\d{1,15}$/, { error: "must be an event id" })
+            .optional(),
+        }),
+        response: {
+          200: {
+            description: "An event stream",
+            content: { "text/event-stream": { schema: z.string() } },
+          },
+          ...problems(400, 401, 404),
+        },
+      },
+    },
+    async (request, reply) => {
+      const { tenant } = request;
+      const runId = request.params.run_id;
+      await app.runService.find(tenant, runId);
+      const clientGone = new AbortController();
+      reply.hijack();
+      const response = reply.raw;
+      response.on("close", () => clientGone.abort());
+      // A write racing the client's disconnect must not become an unhandled error.
+      response.on("error", () => clientGone.abort());
+      response.writeHead(200, {
+        "content-type": "text/event-stream; charset=utf-8",
+        "cache-control": "no-cache",
+        connection: "keep-alive",
+        "x-accel-buffering": "no",
+      });
+      try {
+        await streamRunEvents({
+          events: app.runService.events,
+          runId,
+          after: Number(request.headers["last-event-id"] ?? 0),
+          currentStatus: async () =>
+            (await app.runService.find(tenant, runId).catch(() => null))?.status ?? null,
+          write: (chunk) => {
+            if (!response.destroyed) response.write(chunk);
+          },
+          stop: AbortSignal.any([clientGone.signal, app.runService.closing]),
+          keepAliveMs: options.keepAliveMs ?? 15_000,
+        });
+      } catch (error) {
+        request.log.warn({ err: error, run_id: runId }, "event stream ended by an error");
+      } finally {
+        if (!response.destroyed) response.end();
+      }
+    },
+  );
+};

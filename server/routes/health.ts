@@ -1,0 +1,39 @@
+/** Liveness (the process answers) and readiness (the store answers too). */
+import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
+import { z } from "zod";
+import { ProblemError } from "../problem.ts";
+import { problems } from "./common.ts";
+
+export interface HealthOptions {
+  ping: () => Promise<void>;
+}
+
+const Health = z.object({ status: z.enum(["ok", "ready"]) });
+
+export const healthRoutes: FastifyPluginAsyncZod<HealthOptions> = async (app, options) => {
+  app.get(
+    "/healthz",
+    { schema: { tags: ["health"], summary: "Liveness", response: { 200: Health } } },
+    async () => ({ status: "ok" as const }),
+  );
+
+  app.get(
+    "/readyz",
+    {
+      schema: {
+        tags: ["health"],
+        summary: "Readiness: the store answers",
+        response: { 200: Health, ...problems(503) },
+      },
+    },
+    async (request) => {
+      try {
+        await options.ping();
+      } catch (error) {
+        request.log.warn({ err: error }, "storage is not reachable");
+        throw new ProblemError(503, "The store does not answer.");
+      }
+      return { status: "ready" as const };
+    },
+  );
+};

@@ -1,0 +1,62 @@
+/** What can run, and starting a run of it. */
+import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
+import { z } from "zod";
+import { Run, StartRunBody, WorkflowView } from "../runs/schemas.ts";
+import { problems } from "./common.ts";
+
+const IdempotencyHeaders = z.looseObject({
+  "idempotency-key": z
+    .string()
+    .min(1)
+    .max(255)
+    // The IETF draft sends it as a structured-field string ("…"); bare keys are taken too.
+    .transform((key) =>
+      key.length >= 2 && key.startsWith('"') && key.endsWith('"') ? key.slice(1, -1) : key,
+    )
+    .pipe(z.string().min(1, { error: "must not be empty" }))
+    .optional()
+    .describe("Repeat a request safely: the same key and body answer the same run."),
+});
+
+export const workflowRoutes: FastifyPluginAsyncZod = async (app) => {
+  app.get(
+    "/workflows",
+    {
+      schema: {
+        tags: ["workflows"],
+        summary: "List the workflows",
+        response: { 200: z.object({ workflows: z.array(WorkflowView) }), ...problems(401) },
+      },
+    },
+    async () => ({ workflows: await app.runService.listWorkflows() }),
+  );
+
+  app.post(
+    "/workflows/:name/runs",
+    {
+      schema: {
+        tags: ["workflows"],
+        summary: "Start a run",
+        description:
+          "Validates `input` against the workflow's schema, creates the run and executes it. With `wait: true` (the default) it answers when the run pauses for a person or ends, or after a bounded wait with the run still `running`.",
+        params: z.object({ name: z.string().min(1).max(100) }),
+        headers: IdempotencyHeaders,
+        body: StartRunBody,
+        response: {
+          201: Run.describe("The new run."),
+          200: Run.describe("The run an earlier request with the same Idempotency-Key started."),
+          ...problems(400, 401, 404, 409, 422),
+        },
+      },
+    },
+    async (request, reply) => {
+      const { run, created } = await app.runService.start(
+        request.tenant,
+        request.params.name,
+        request.body,
+        request.headers["idempotency-key"],
+      );
+      return reply.code(created ? 201 : 200).send(run);
+    },
+  );
+};

@@ -1,0 +1,78 @@
+/**
+ * A run's events as server-sent events: first those after `Last-Event-ID` (replayed from the
+ * store), then live ones, until the run pauses or ends. Keep-alive comments while it waits.
+ */
+import type { RunEvent, RunStatus } from "../../storage/index.ts";
+import { type RunEvents, SETTLED_STATUSES, statusOf } from "./events.ts";
+
+const PAGE = 200;
+const LAG_WAIT_MS = 1_000;
+
+export interface RunEventStream {
+  events: RunEvents;
+  runId: string;
+  /** The last event id the client saw (0: none). */
+  after: number;
+  /** The run's status in the registry (null: gone). */
+  currentStatus: () => Promise<RunStatus | null>;
+  write: (chunk: string) => void;
+  /** The client went away, or the server is closing. */
+  stop: AbortSignal;
+  keepAliveMs: number;
+}
+
+export function formatEvent(event: RunEvent): string {
+  return `id: ${event.event_id}\nevent: ${event.type}\ndata: ${JSON.stringify(event.data)}\n\n`;
+}
+
+export async function streamRunEvents(stream: RunEventStream): Promise<void> {
+  const { events, runId, write, stop } = stream;
+  let last = stream.after;
+  let notified = false;
+  let wake = () => {};
+  const unsubscribe = events.subscribe(runId, () => {
+    notified = true;
+    wake();
+  });
+  const onStop = () => wake();
+  stop.addEventListener("abort", onStop);
+  // The registry may be ahead of the log for a moment (the status event is written right after
+  // the status); if it still is after one wait, the event was lost (a crash) and the stream ends.
+  let lagging = false;
+  try {
+    while (!stop.aborted) {
+      notified = false;
+      const batch = await events.after(runId, last, PAGE);
+      for (const event of batch) {
+        write(formatEvent(event));
+        last = event.event_id;
+      }
+      if (batch.length === PAGE) continue;
+
+      const latest = await events.latestStatus(runId);
+      const logged = latest ? statusOf(latest) : null;
+      if (logged !== null && SETTLED_STATUSES.has(logged) && latest!.event_id <= last) return;
+      const status = await stream.currentStatus();
+      if (status === null) return;
+      if (SETTLED_STATUSES.has(status) && status !== logged) {
+        if (lagging) return;
+        lagging = true;
+      }
+
+      if (notified) continue;
+      const timedOut = await new Promise<boolean>((resolve) => {
+        const timer = setTimeout(() => resolve(true), lagging ? LAG_WAIT_MS : stream.keepAliveMs);
+        wake = () => {
+          clearTimeout(timer);
+          resolve(false);
+        };
+        if (stop.aborted) wake();
+      });
+      wake = () => {};
+      if (timedOut) write(": keep-alive\n\n");
+    }
+  } finally {
+    unsubscribe();
+    stop.removeEventListener("abort", onStop);
+  }
+}
