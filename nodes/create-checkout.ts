@@ -2,7 +2,7 @@ import type { LangGraphRunnableConfig } from "@langchain/langgraph";
 import type { OverageState, OverageUpdate } from "../graphs/overage-remediation.ts";
 import { nodeContext } from "./context.ts";
 
-const CLOCK_SKEW_MARGIN_MS = 86_400_000;
+const CLOCK_SKEW_MARGIN_MS = 10 * 60_000;
 
 /**
  * Creates the upgrade checkout — exactly once per run: the checkout is tagged with the run id,
@@ -19,8 +19,8 @@ export async function createCheckout(
     productId: state.upgrade_product!.id,
     successUrl: state.input.success_url,
     metadata: { polar_flows_workflow: "overage-remediation" },
-    // The checkout cannot predate the usage reading that called for it; a day of margin
-    // absorbs clock skew between us and Polar.
+    // The checkout cannot predate the usage reading that called for it (however long the
+    // approval took); the margin absorbs clock skew between us and Polar.
     createdAfter: new Date(Date.parse(state.usage!.window_end) - CLOCK_SKEW_MARGIN_MS),
   });
   return {

@@ -6,7 +6,7 @@
  */
 import { createPolar } from "@polar-sh/sdk/2026-10";
 import type { z } from "zod";
-import { fieldIssues } from "../lib/validation.ts";
+import { fieldIssues, validate } from "../lib/validation.ts";
 import { invalidRequest, PolarGatewayError } from "./errors.ts";
 import {
   type Clock,
@@ -18,6 +18,8 @@ import {
   withRetries,
 } from "./pacing.ts";
 import {
+  Benefit,
+  type BenefitCreate,
   type CancellationReason,
   Checkout,
   Customer,
@@ -33,6 +35,7 @@ import {
   ProductRef,
   pageOf,
   Subscription,
+  type SubscriptionStatus,
 } from "./schemas.ts";
 
 export interface PolarGatewayOptions {
@@ -79,16 +82,61 @@ export interface UsageSum {
   pages: number;
 }
 
+/** One page of a list, for callers that page themselves (tools with a cursor). */
+export interface ListPage<T> {
+  items: T[];
+  has_more: boolean;
+  /** When Polar says (page-number pagination). */
+  total_count: number | null;
+}
+
+export interface SubscriptionFilter {
+  customer?: CustomerRef;
+  productId?: string;
+  /** true: active or trialing; false: neither; absent: any. */
+  active?: boolean;
+  status?: SubscriptionStatus[];
+  cancelAtPeriodEnd?: boolean;
+}
+
+export interface EventFilter {
+  customer?: CustomerRef;
+  names?: string[];
+  /** ISO 8601 with offset; Polar's bounds are exclusive. */
+  start?: string;
+  end?: string;
+  source?: "user" | "system";
+  /** 0–5: how deep below the top level (or below `parentId`) to go. */
+  depth?: number;
+  parentId?: string;
+  metadata?: Record<string, string | number | boolean>;
+  sorting: "timestamp" | "-timestamp";
+}
+
+/** An event-usage sum that would read more pages than the caller allowed; nothing was summed. */
+export class UsagePagesExceededError extends Error {
+  readonly maxPages: number;
+  constructor(maxPages: number) {
+    super(`summing these events would read more than ${maxPages} pages of ${PAGE_LIMIT}`);
+    this.name = "UsagePagesExceededError";
+    this.maxPages = maxPages;
+  }
+}
+
 /** Group for events that lack the `group_by` key. */
 export const UNGROUPED = "(none)";
 /** Checkout metadata key that ties a checkout to the run that made it. */
 export const CHECKOUT_KEY_FIELD = "polar_flows_key";
+/** Benefit metadata key that ties a benefit to the run that made it. */
+export const BENEFIT_KEY_FIELD = "polar_flows_key";
 
 const PAGE_LIMIT = 100;
 
 export class PolarGateway {
   private readonly polar: ReturnType<typeof createPolar>;
   private readonly limiter: FixedWindowLimiter | null;
+  /** Longest wait for the client-side budget; undefined: the limiter's own bound. */
+  private readonly maxPacingWaitMs: number | undefined = undefined;
   private readonly retryPolicy: RetryPolicy;
   private readonly clock: Clock;
   private readonly onRetry: PolarGatewayOptions["onRetry"];
@@ -112,6 +160,20 @@ export class PolarGateway {
         : null;
     this.retryPolicy = { ...defaultRetryPolicy, ...options.retryPolicy };
     this.onRetry = options.onRetry;
+  }
+
+  /**
+   * The same connection and the same request budget, for a caller who is waiting (an agent's
+   * read tool): whatever would wait longer than `maxWaitMs` — for the client-side budget or for
+   * Polar's `retry-after` — fails at once with a retryable `polar_rate_limited` error that says
+   * how long to wait, instead of blocking.
+   */
+  impatient(maxWaitMs: number): PolarGateway {
+    const view = Object.create(PolarGateway.prototype) as PolarGateway;
+    return Object.assign(view, this, {
+      maxPacingWaitMs: maxWaitMs,
+      retryPolicy: { ...this.retryPolicy, maxRetryAfterMs: maxWaitMs },
+    });
   }
 
   // ---- customers ----
@@ -158,6 +220,34 @@ export class PolarGateway {
       subscriptions.push(subscription);
     }
     return subscriptions;
+  }
+
+  /** One page of subscriptions matching the filter (newest first), for callers who page. */
+  async listSubscriptionsPage(
+    filter: SubscriptionFilter,
+    page: { page: number; limit: number },
+  ): Promise<ListPage<Subscription>> {
+    if (filter.customer) checkInput(CustomerRef, filter.customer, "customer");
+    const customer = filter.customer;
+    const result = await this.read("subscriptions.list", pageOf(Subscription), () =>
+      this.polar.subscriptions.list({
+        ...(customer
+          ? "id" in customer
+            ? { customer_id: customer.id }
+            : { external_customer_id: customer.external_id }
+          : {}),
+        ...(filter.productId ? { product_id: filter.productId } : {}),
+        ...(filter.active !== undefined ? { active: filter.active } : {}),
+        ...(filter.status?.length ? { status: filter.status } : {}),
+        ...(filter.cancelAtPeriodEnd !== undefined
+          ? { cancel_at_period_end: filter.cancelAtPeriodEnd }
+          : {}),
+        sorting: ["-started_at"],
+        page: page.page,
+        limit: Math.min(page.limit, PAGE_LIMIT),
+      }),
+    );
+    return listPage(result, page.page);
   }
 
   async getSubscription(id: string): Promise<Subscription | null> {
@@ -261,6 +351,37 @@ export class PolarGateway {
     };
   }
 
+  /** One page of events matching the filter, for callers who page (system events included). */
+  async listEventsPage(
+    filter: EventFilter,
+    page: { page: number; limit: number },
+  ): Promise<ListPage<PolarEvent>> {
+    if (filter.customer) checkInput(CustomerRef, filter.customer, "customer");
+    const customer = filter.customer;
+    const result = await this.read("events.list", pageOf(PolarEvent), () =>
+      this.polar.events.list({
+        ...(customer
+          ? "id" in customer
+            ? { customer_id: customer.id }
+            : { external_customer_id: customer.external_id }
+          : {}),
+        ...(filter.names?.length ? { name: filter.names } : {}),
+        ...(filter.start ? { start_timestamp: filter.start } : {}),
+        ...(filter.end ? { end_timestamp: filter.end } : {}),
+        ...(filter.source ? { source: filter.source } : {}),
+        ...(filter.depth !== undefined ? { depth: filter.depth } : {}),
+        ...(filter.parentId ? { parent_id: filter.parentId } : {}),
+        ...(filter.metadata && Object.keys(filter.metadata).length > 0
+          ? { metadata: filter.metadata }
+          : {}),
+        sorting: [filter.sorting],
+        page: page.page,
+        limit: Math.min(page.limit, PAGE_LIMIT),
+      }),
+    );
+    return listPage(result, page.page);
+  }
+
   /**
    * Sums raw events page by page (constant memory): counts them, or sums a numeric metadata
    * property, grouped by a metadata key. Filtering by `name` keeps Polar's system events out.
@@ -272,6 +393,8 @@ export class PolarGateway {
     window: UsageWindow;
     groupBy?: string;
     sumProperty?: string;
+    /** Refuse (UsagePagesExceededError) rather than read more pages than this. */
+    maxPages?: number;
   }): Promise<UsageSum> {
     const { start, end } = params.window;
     const byGroup = new Map<string, number>();
@@ -294,6 +417,7 @@ export class PolarGateway {
       () => {
         pages += 1;
       },
+      params.maxPages,
     )) {
       if (event.name !== params.eventName) continue;
       events += 1;
@@ -389,15 +513,62 @@ export class PolarGateway {
     const schema = ingestEventSchema(() => this.clock.now());
     const valid: IngestEvent[] = [];
     const issues = events.flatMap((event, index) => {
-      const parsed = schema.safeParse(event);
-      if (parsed.success) valid.push(parsed.data);
-      return parsed.success ? [] : fieldIssues(parsed.error, ["events", index]);
+      const checked = validate(schema, event, ["events", index]);
+      if (checked.success) valid.push(checked.data);
+      return checked.success ? [] : checked.issues;
     });
     if (events.length === 0) issues.push({ path: "events", message: "at least one event" });
     if (issues.length > 0) throw invalidRequest(issues);
     return this.read("events.ingest", IngestResult, () =>
       this.polar.events.ingest({ events: valid }),
     );
+  }
+
+  /**
+   * Finds the benefit tagged with `key` in its metadata, or creates it: a retried or resumed
+   * node finds the benefit it already made instead of making a second. Nothing is ever deleted.
+   */
+  async findOrCreateBenefit(params: {
+    key: string;
+    benefit: BenefitCreate;
+    metadata?: Record<string, string | number | boolean>;
+  }): Promise<{ benefit: Benefit; created: boolean }> {
+    const { benefit } = params;
+    const attempt = async () => {
+      const existing = await this.findBenefitByKey(benefit.type, params.key);
+      if (existing) return { benefit: existing, created: false };
+      // Like checkouts: after a 5xx or a timeout the benefit may exist, so the whole
+      // find-or-create is retried, and finds it.
+      const created = await this.send("benefits.create", Benefit, () =>
+        this.polar.benefits.create({
+          ...benefit,
+          metadata: { ...benefit.metadata, ...params.metadata, [BENEFIT_KEY_FIELD]: params.key },
+        } as Parameters<typeof this.polar.benefits.create>[0]),
+      );
+      return { benefit: created, created: true };
+    };
+    return withRetries(
+      "benefits.findOrCreate",
+      attempt,
+      this.retryPolicy,
+      this.clock,
+      this.onRetry,
+    );
+  }
+
+  private async findBenefitByKey(type: BenefitCreate["type"], key: string) {
+    for await (const benefit of this.pages("benefits.list", Benefit, (page) =>
+      this.polar.benefits.list({
+        type,
+        metadata: { [BENEFIT_KEY_FIELD]: key },
+        page,
+        limit: PAGE_LIMIT,
+      }),
+    )) {
+      // The filter narrows the search; the key itself is checked here.
+      if (benefit.metadata[BENEFIT_KEY_FIELD] === key) return benefit;
+    }
+    return null;
   }
 
   // ---- plumbing ----
@@ -431,7 +602,7 @@ export class PolarGateway {
   }
 
   private async paced<T>(call: () => Promise<T>): Promise<T> {
-    await this.limiter?.acquire();
+    await this.limiter?.acquire(this.maxPacingWaitMs);
     this.requestCount += 1;
     return call();
   }
@@ -456,9 +627,11 @@ export class PolarGateway {
     item: S,
     fetchPage: (page: number) => Promise<unknown>,
     onPage?: () => void,
+    maxPages?: number,
   ): AsyncGenerator<z.infer<S>> {
     const pageSchema = pageOf(item);
     for (let page = 1; ; page++) {
+      if (maxPages !== undefined && page > maxPages) throw new UsagePagesExceededError(maxPages);
       const result = await this.read(operation, pageSchema, () => fetchPage(page));
       onPage?.();
       yield* result.items as z.infer<S>[];
@@ -480,10 +653,27 @@ export class PolarGateway {
   }
 }
 
+function listPage<T>(
+  result: {
+    items: T[];
+    pagination: { has_next_page: boolean } | { max_page: number; total_count: number };
+  },
+  page: number,
+): ListPage<T> {
+  const { pagination } = result;
+  return "has_next_page" in pagination
+    ? { items: result.items, has_more: pagination.has_next_page, total_count: null }
+    : {
+        items: result.items,
+        has_more: page < pagination.max_page && result.items.length > 0,
+        total_count: pagination.total_count,
+      };
+}
+
 /** Callers may be untyped (tools, scripts): a bad reference is refused before any request. */
 function checkInput(schema: z.ZodType, value: unknown, path: string): void {
-  const parsed = schema.safeParse(value);
-  if (!parsed.success) throw invalidRequest(fieldIssues(parsed.error, [path]));
+  const checked = validate(schema, value, [path]);
+  if (!checked.success) throw invalidRequest(checked.issues);
 }
 
 function numericValue(value: unknown): number {

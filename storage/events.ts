@@ -23,14 +23,19 @@ export class SqlRunEventLog implements RunEventLog {
     this.#events = client.dialect.table("run_events");
   }
 
-  async append(runId: string, type: RunEventType, data: unknown): Promise<RunEvent> {
-    const [row] = await this.#client.query<EventRow>(
+  async append(
+    runId: string,
+    events: readonly { type: RunEventType; data: unknown }[],
+  ): Promise<RunEvent[]> {
+    if (events.length === 0) return [];
+    const rows = await this.#client.query<EventRow>(
       `INSERT INTO ${this.#events} (run_id, type, data, created_at)
-       VALUES (?, ?, ?, ${this.#d.now}) RETURNING ${COLUMNS}`,
-      [runId, type, JSON.stringify(data ?? null)],
+       VALUES ${events.map(() => `(?, ?, ?, ${this.#d.now})`).join(", ")} RETURNING ${COLUMNS}`,
+      events.flatMap((event) => [runId, event.type, JSON.stringify(event.data ?? null)]),
     );
-    if (!row) throw new Error("run event log: expected a row");
-    return this.#toEvent(row);
+    if (rows.length !== events.length) throw new Error("run event log: expected one row per event");
+    // RETURNING gives no order guarantee; ids follow the VALUES order.
+    return rows.map((row) => this.#toEvent(row)).sort((a, b) => a.event_id - b.event_id);
   }
 
   async after(runId: string, afterEventId: number, limit: number): Promise<RunEvent[]> {

@@ -110,7 +110,11 @@ export interface RunEvent {
 
 /** What happened to each run, kept so that a client can replay it after any event it saw. */
 export interface RunEventLog {
-  append(runId: string, type: RunEventType, data: unknown): Promise<RunEvent>;
+  /** Stores the events in one statement, numbered in the order given. */
+  append(
+    runId: string,
+    events: readonly { type: RunEventType; data: unknown }[],
+  ): Promise<RunEvent[]>;
   /** The run's events after `afterEventId` (0: from the start), oldest first. */
   after(runId: string, afterEventId: number, limit: number): Promise<RunEvent[]>;
   /** The run's most recent event of that type. */

@@ -14,6 +14,9 @@ export const SETTLED_STATUSES: ReadonlySet<RunStatus> = new Set([
   "cancelled",
 ]);
 
+/** How long node updates wait to be stored together. */
+const NODE_EVENT_BATCH_MS = 50;
+
 export class RunEvents {
   readonly #log: RunEventLog;
   readonly #logger: FastifyBaseLogger;
@@ -27,31 +30,52 @@ export class RunEvents {
 
   /** Stores the event and tells the listeners. A failure is logged, never thrown: events are a view. */
   async record(runId: string, type: RunEventType, data: unknown): Promise<RunEvent | null> {
+    const [event] = await this.#recordAll(runId, [{ type, data }]);
+    return event ?? null;
+  }
+
+  async #recordAll(
+    runId: string,
+    events: { type: RunEventType; data: unknown }[],
+  ): Promise<RunEvent[]> {
     try {
-      const event = await this.#log.append(runId, type, data);
-      this.#emitter.emit(runId, event);
-      return event;
+      const stored = await this.#log.append(runId, events);
+      for (const event of stored) this.#emitter.emit(runId, event);
+      return stored;
     } catch (error) {
-      this.#logger.warn({ run_id: runId, type, err: error }, "could not record a run event");
-      return null;
+      this.#logger.warn({ run_id: runId, err: error }, "could not record run events");
+      return [];
     }
   }
 
   /**
-   * A recorder for the node updates of one execution: `onNodeUpdate` is synchronous, so the
-   * writes are chained (in order) and `flush` waits for them.
+   * A recorder for the node updates of one execution. Updates arriving within
+   * `NODE_EVENT_BATCH_MS` of each other are stored in one statement — one write per burst
+   * instead of one per node — so streams see them that much later at most. `flush` stores
+   * what is pending and waits for it.
    */
   recorder(runId: string): {
     node: (node: string, update: unknown) => void;
     flush: () => Promise<void>;
   } {
+    let pending: { type: RunEventType; data: unknown }[] = [];
+    let timer: NodeJS.Timeout | undefined;
     let chain: Promise<unknown> = Promise.resolve();
+    const store = () => {
+      clearTimeout(timer);
+      timer = undefined;
+      const batch = pending;
+      pending = [];
+      if (batch.length > 0) chain = chain.then(() => this.#recordAll(runId, batch));
+      return chain;
+    };
     return {
       node: (node, update) => {
-        chain = chain.then(() => this.record(runId, "node", { node, update }));
+        pending.push({ type: "node", data: { node, update } });
+        timer ??= setTimeout(store, NODE_EVENT_BATCH_MS);
       },
       flush: async () => {
-        await chain;
+        await store();
       },
     };
   }

@@ -103,15 +103,15 @@ export class RunService {
       Object.values(workflows)
         .filter((workflow) => !workflow.internal)
         .map(async (workflow) => {
-        const drawing = await this.#graph(workflow.name).getGraphAsync();
-        return {
-          name: workflow.name,
-          description: workflow.description,
-          input_schema: z.toJSONSchema(workflow.input, { io: "input", unrepresentable: "any" }),
-          nodes: Object.keys(drawing.nodes).filter((node) => !node.startsWith("__")),
-          mermaid: drawing.drawMermaid(),
-        };
-      }),
+          const drawing = await this.#graph(workflow.name).getGraphAsync();
+          return {
+            name: workflow.name,
+            description: workflow.description,
+            input_schema: z.toJSONSchema(workflow.input, { io: "input", unrepresentable: "any" }),
+            nodes: Object.keys(drawing.nodes).filter((node) => !node.startsWith("__")),
+            mermaid: drawing.drawMermaid(),
+          };
+        }),
     );
     return this.#workflowViews;
   }

@@ -15,13 +15,17 @@ describeEachBackend("run event log", (backend) => {
   test("append numbers events in order; after() replays what came after an id", async () => {
     const runId = randomUUID();
     const other = randomUUID();
-    const first = await storage.events.append(runId, "status", { status: "queued" });
-    await storage.events.append(other, "status", { status: "queued" });
-    const second = await storage.events.append(runId, "node", {
-      node: "a",
-      update: { n: 1, text: "naïve ✓" },
-    });
-    const third = await storage.events.append(runId, "status", { status: "interrupted" });
+    const [first] = await storage.events.append(runId, [
+      { type: "status", data: { status: "queued" } },
+    ]);
+    await storage.events.append(other, [{ type: "status", data: { status: "queued" } }]);
+    // Several in one statement keep the order they were given in.
+    const [second, third] = await storage.events.append(runId, [
+      { type: "node", data: { node: "a", update: { n: 1, text: "naïve ✓" } } },
+      { type: "status", data: { status: "interrupted" } },
+    ]);
+    if (!first || !second || !third) throw new Error("expected three events");
+    expect(second.data).toEqual({ node: "a", update: { n: 1, text: "naïve ✓" } });
 
     expect(first).toMatchObject({ run_id: runId, type: "status", data: { status: "queued" } });
     expect(first.created_at).toMatch(ISO_MILLIS);
@@ -39,10 +43,12 @@ describeEachBackend("run event log", (backend) => {
 
   test("events survive closing and reopening the store", async () => {
     const runId = randomUUID();
-    const event = await storage.events.append(runId, "interrupt", { interrupt: { id: "i1" } });
+    const events = await storage.events.append(runId, [
+      { type: "interrupt", data: { interrupt: { id: "i1" } } },
+    ]);
     const again = await backend.open();
     try {
-      expect(await again.events.after(runId, 0, 10)).toEqual([event]);
+      expect(await again.events.after(runId, 0, 10)).toEqual(events);
     } finally {
       await again.close();
     }
