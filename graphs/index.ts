@@ -7,14 +7,23 @@ import {
   OffboardingInput,
   offboardingOutput,
 } from "./subscription-offboarding.ts";
+import {
+  buildToolWrite,
+  TOOL_WRITE_WORKFLOW,
+  ToolWriteInput,
+  toolWriteOutput,
+} from "./tool-write.ts";
 
 type CompiledWorkflow =
   | ReturnType<typeof buildOverageRemediation>
-  | ReturnType<typeof buildSubscriptionOffboarding>;
+  | ReturnType<typeof buildSubscriptionOffboarding>
+  | ReturnType<typeof buildToolWrite>;
 
 export interface Workflow {
   name: string;
   description: string;
+  /** Started by polar-flows itself (the tools), not through `/v1/workflows`. */
+  internal?: boolean;
   input: z.ZodType;
   build(checkpointer?: BaseCheckpointSaver): CompiledWorkflow;
   // biome-ignore lint/suspicious/noExplicitAny: each workflow reads its own state type
@@ -37,6 +46,15 @@ export const workflows: Record<string, Workflow> = {
     input: OffboardingInput,
     build: buildSubscriptionOffboarding,
     output: offboardingOutput,
+  },
+  [TOOL_WRITE_WORKFLOW]: {
+    name: TOOL_WRITE_WORKFLOW,
+    description:
+      "One write an agent asked for through a tool: checked, approved by a person (unless the caller's key may skip that), sent to Polar once.",
+    internal: true,
+    input: ToolWriteInput,
+    build: buildToolWrite,
+    output: toolWriteOutput,
   },
 };
 

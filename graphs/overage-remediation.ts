@@ -16,7 +16,7 @@ import { baseChannels, endWhenDecided, field, type SubscriptionSummary } from ".
 
 // ---- input ----
 
-const UsageSource = z.union(
+export const UsageSource = z.union(
   [
     z.strictObject({
       event_name: z.string().min(1).max(128),

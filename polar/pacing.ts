@@ -43,7 +43,8 @@ export class FixedWindowLimiter {
     this.clock = options.clock ?? systemClock;
   }
 
-  async acquire(): Promise<void> {
+  /** `maxWaitMs` overrides the limiter's own bound for this call (impatient callers). */
+  async acquire(maxWaitMs: number = this.maxWaitMs): Promise<void> {
     for (;;) {
       const now = this.clock.now();
       const currentWindow = now - (now % this.windowMs);
@@ -56,7 +57,7 @@ export class FixedWindowLimiter {
         return;
       }
       const wait = currentWindow + this.windowMs - now;
-      if (wait > this.maxWaitMs) {
+      if (wait > maxWaitMs) {
         throw new PolarGatewayError(
           "polar_rate_limited",
           `polar-flows' own Polar budget (${this.requestsPerWindow} requests per ${this.windowMs / 1000}s) is spent`,

@@ -73,6 +73,7 @@ export const SubscriptionStatus = z.enum([
   "canceled",
   "unpaid",
 ]);
+export type SubscriptionStatus = z.infer<typeof SubscriptionStatus>;
 
 export const Subscription = z.looseObject({
   id: z.string(),
@@ -154,6 +155,7 @@ export const Benefit = z.looseObject({
   id: z.string(),
   type: z.string(),
   description: z.string(),
+  metadata: metadata,
 });
 export type Benefit = z.infer<typeof Benefit>;
 
@@ -184,9 +186,20 @@ const metadataValue = z.union([
   z.boolean(),
 ]);
 
-export const EventMetadata = z
-  .record(metadataKey, metadataValue)
-  .refine((value) => Object.keys(value).length <= 50, { message: "at most 50 metadata keys" });
+/**
+ * Polar's metadata rules (events, checkouts, benefits): ≤ 50 keys of ≤ 40 characters; values are
+ * strings of 1–500 characters, numbers or booleans. `maxKeys` leaves room for polar-flows' own keys.
+ */
+export function metadataSchema(maxKeys = 50) {
+  return z
+    .record(metadataKey, metadataValue)
+    .refine((value) => Object.keys(value).length <= maxKeys, {
+      message: `at most ${maxKeys} metadata keys`,
+    })
+    .meta({ maxProperties: maxKeys });
+}
+
+export const EventMetadata = metadataSchema(50);
 
 /** Builds the schema with a clock so "not in the future" can be tested deterministically. */
 export function ingestEventSchema(now: () => number = Date.now) {
@@ -211,3 +224,49 @@ export function ingestEventSchema(now: () => number = Date.now) {
   );
 }
 export type IngestEvent = z.infer<ReturnType<typeof ingestEventSchema>>;
+
+// ---- benefit creation: the types polar-flows creates, each with its own `properties` ----
+
+/** Metadata keys polar-flows adds to what it creates (the idempotency key and the origin). */
+export const RESERVED_METADATA_KEYS = 2;
+
+const benefitCommon = {
+  description: z
+    .string()
+    .min(3)
+    .max(42)
+    .describe("Shown on products that carry the benefit; 3 to 42 characters."),
+  metadata: metadataSchema(50 - RESERVED_METADATA_KEYS).optional(),
+};
+
+/** `POST /v1/benefits/` bodies for `custom`, `feature_flag` and `meter_credit` (spec 2026-10). */
+export const BenefitCreate = z.discriminatedUnion("type", [
+  z.strictObject({
+    type: z.literal("custom"),
+    ...benefitCommon,
+    properties: z.strictObject({
+      note: z
+        .string()
+        .nullable()
+        .optional()
+        .describe("Private note shared with customers who are granted the benefit."),
+    }),
+  }),
+  z.strictObject({
+    type: z.literal("feature_flag"),
+    ...benefitCommon,
+    properties: z
+      .strictObject({})
+      .describe("No properties: the flag is on for customers granted the benefit."),
+  }),
+  z.strictObject({
+    type: z.literal("meter_credit"),
+    ...benefitCommon,
+    properties: z.strictObject({
+      units: z.int().min(1).max(2_147_483_647).describe("Units credited to the meter each period."),
+      rollover: z.boolean().describe("Whether unused units carry over to the next period."),
+      meter_id: z.uuid({ message: "must be a Polar meter UUID" }),
+    }),
+  }),
+]);
+export type BenefitCreate = z.infer<typeof BenefitCreate>;

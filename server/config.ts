@@ -133,7 +133,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
 
 /** `tenant,tenant2`: each must be a tenant of `API_KEYS` (`default` without keys), so a typo fails. */
 function parseSkipApproval(raw: string | undefined, apiKeys: Map<string, string> | null) {
-  const tenants = new Set((raw ?? "").split(",").map((tenant) => tenant.trim()).filter(Boolean));
+  const tenants = new Set(
+    (raw ?? "")
+      .split(",")
+      .map((tenant) => tenant.trim())
+      .filter(Boolean),
+  );
   for (const tenant of tenants) {
     const known = apiKeys ? apiKeys.has(tenant) : tenant === "default";
     if (!known) {

@@ -27,6 +27,11 @@ async function openapi(app: FastifyInstance) {
         { name: "workflows", description: "What can run, and starting runs" },
         { name: "runs", description: "Runs: inspect, answer, retry, cancel" },
         { name: "checkpoints", description: "A run's state, checkpoint by checkpoint" },
+        {
+          name: "tools",
+          description:
+            "Polar operations and the workflows as schema-enforced tools for agents (also over MCP at /mcp)",
+        },
         { name: "health", description: "Liveness and readiness" },
       ],
     },

@@ -45,6 +45,10 @@ export const eventRoutes: FastifyPluginAsyncZod<EventRoutesOptions> = async (app
       response.on("close", () => clientGone.abort());
       // A write racing the client's disconnect must not become an unhandled error.
       response.on("error", () => clientGone.abort());
+      // Headers set before the hijack (the caller's RateLimit fields) go out with the stream.
+      for (const [name, value] of Object.entries(reply.getHeaders())) {
+        if (value !== undefined) response.setHeader(name, value);
+      }
       response.writeHead(200, {
         "content-type": "text/event-stream; charset=utf-8",
         "cache-control": "no-cache",

@@ -8,8 +8,8 @@
 import { Server } from "@modelcontextprotocol/sdk/server/index.js";
 import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
 import {
-  type CallToolResult,
   CallToolRequestSchema,
+  type CallToolResult,
   ErrorCode,
   ListToolsRequestSchema,
   McpError,
@@ -20,7 +20,7 @@ import type { PolarGateway } from "../../polar/gateway.ts";
 import { UnknownToolError } from "../../tools/errors.ts";
 import { invokeTool } from "../../tools/invoke.ts";
 import { jsonSchemaOf, toolAnswerSchema, tools } from "../../tools/registry.ts";
-import type { ToolRuns } from "../../tools/types.ts";
+import { isReadOnly, type ToolRuns } from "../../tools/types.ts";
 import { sendProblem } from "../plugins/errors.ts";
 import { problem } from "../problem.ts";
 import { toolProblem } from "./tools.ts";
@@ -43,17 +43,14 @@ const mcpTools: McpTool[] = tools.map((tool) => ({
   inputSchema: jsonSchemaOf(tool.input, "input") as McpTool["inputSchema"],
   outputSchema: jsonSchemaOf(toolAnswerSchema(tool.output), "output") as McpTool["outputSchema"],
   annotations: {
-    readOnlyHint: tool.kind === "read" || tool.name === "get_run",
+    readOnlyHint: isReadOnly(tool),
+    // Nothing deletes or revokes; writes create, or schedule a reversible end.
     destructiveHint: false,
-    idempotentHint: tool.kind === "read" || tool.name === "get_run",
+    idempotentHint: isReadOnly(tool),
   },
 }));
 
-function mcpServer(context: {
-  tenant: string;
-  runs: ToolRuns;
-  options: McpRoutesOptions;
-}): Server {
+function mcpServer(context: { tenant: string; runs: ToolRuns; options: McpRoutesOptions }): Server {
   const server = new Server(
     { name: "polar-flows", version: "0.1.0" },
     { capabilities: { tools: {} }, instructions: INSTRUCTIONS },
@@ -75,7 +72,8 @@ function mcpServer(context: {
         structuredContent: answer as unknown as Record<string, unknown>,
       };
     } catch (error) {
-      if (error instanceof UnknownToolError) throw new McpError(ErrorCode.InvalidParams, error.message);
+      if (error instanceof UnknownToolError)
+        throw new McpError(ErrorCode.InvalidParams, error.message);
       const body = toolProblem(error);
       if (!body) throw error;
       return { isError: true, content: [{ type: "text", text: JSON.stringify(body) }] };

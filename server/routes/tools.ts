@@ -47,7 +47,7 @@ const ToolDetail = ToolListing.extend({
   answer_schema: JsonSchema.describe("JSON Schema of what `invoke` answers (2xx)."),
 });
 
-const ToolAnswer = toolAnswerSchema(z.unknown()).meta({ id: "ToolAnswer" });
+const ToolAnswerBody = toolAnswerSchema(z.unknown()).meta({ id: "ToolAnswer" });
 
 const InvokeBody = z.strictObject({
   arguments: z
@@ -198,7 +198,8 @@ export const toolRoutes: FastifyPluginAsyncZod<ToolRoutesOptions> = async (app, 
     },
     async (request, reply) => {
       const tool = getTool(request.params.name);
-      if (!tool) return sendToolProblem(reply, toolProblem(new UnknownToolError(request.params.name))!);
+      if (!tool)
+        return sendToolProblem(reply, toolProblem(new UnknownToolError(request.params.name))!);
       return {
         name: tool.name,
         description: tool.description,
@@ -216,13 +217,13 @@ export const toolRoutes: FastifyPluginAsyncZod<ToolRoutesOptions> = async (app, 
         tags: ["tools"],
         summary: "Call a tool",
         description:
-          "Checks `arguments` against the tool's schema (400 naming the fields; nothing reaches Polar). Reads answer at once. Writes and workflows run as runs of your tenant: 200 with the result, or 202 `{ status: \"pending_approval\", run }` while a person must approve (no tool approves). A spent Polar budget is a 503 with `Retry-After`.",
+          'Checks `arguments` against the tool\'s schema (400 naming the fields; nothing reaches Polar). Reads answer at once. Writes and workflows run as runs of your tenant: 200 with the result, or 202 `{ status: "pending_approval", run }` while a person must approve (no tool approves). A spent Polar budget is a 503 with `Retry-After`.',
         params: z.object({ name: z.string().min(1).max(100) }),
         headers: InvokeHeaders,
         body: InvokeBody,
         response: {
-          200: ToolAnswer,
-          202: ToolAnswer.describe("The run goes on, or waits for a person."),
+          200: ToolAnswerBody,
+          202: ToolAnswerBody.describe("The run goes on, or waits for a person."),
           ...problems(400, 401, 404, 409, 422, 429, 500, 502, 503),
         },
       },

@@ -1,0 +1,18 @@
+import type { LangGraphRunnableConfig } from "@langchain/langgraph";
+import type { ToolWriteState, ToolWriteUpdate } from "../graphs/tool-write.ts";
+import { getWriteTool } from "../tools/writes.ts";
+import { askForApproval } from "./interrupts.ts";
+
+/** A person confirms the planned write; an agent cannot answer this (no tool resumes a run). */
+export async function approveWrite(
+  state: ToolWriteState,
+  _config: LangGraphRunnableConfig,
+): Promise<ToolWriteUpdate> {
+  const { message, proposed_action } = getWriteTool(state.input.tool).approval(state.plan);
+  const answer = askForApproval("approve_write", message, proposed_action);
+  if (!answer.approved) {
+    const detail = answer.note ? `Rejected: ${answer.note}` : "Rejected at approval.";
+    return { approval: answer, outcome: "rejected", result: { outcome: "rejected", detail } };
+  }
+  return { approval: answer };
+}

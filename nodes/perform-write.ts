@@ -1,0 +1,16 @@
+import type { LangGraphRunnableConfig } from "@langchain/langgraph";
+import type { ToolWriteState, ToolWriteUpdate } from "../graphs/tool-write.ts";
+import { getWriteTool } from "../tools/writes.ts";
+import { nodeContext } from "./context.ts";
+
+/**
+ * The one Polar write. Each tool keys it to the run (checkout and benefit metadata, the event's
+ * external_id, the already-scheduled check), so a retried or resumed node writes nothing twice.
+ */
+export async function performWrite(
+  state: ToolWriteState,
+  config: LangGraphRunnableConfig,
+): Promise<ToolWriteUpdate> {
+  const result = await getWriteTool(state.input.tool).perform(state.plan, nodeContext(config));
+  return { outcome: result.outcome, result };
+}

@@ -1,0 +1,457 @@
+/**
+ * The tools below the HTTP layer: each tool's JSON Schema, the Polar requests each call makes,
+ * writes as runs (approval, rejection, keys allowed to skip it), each write's exactly-once key
+ * when its node runs twice, and a spent Polar budget answered at once instead of waited out.
+ */
+import { Ajv } from "ajv";
+import addFormatsModule from "ajv-formats";
+import { afterAll, beforeAll, beforeEach, describe, expect, test } from "vitest";
+import { PolarGatewayError } from "../../polar/errors.ts";
+import { CHECKOUT_KEY_FIELD, PolarGateway } from "../../polar/gateway.ts";
+import {
+  ADA_USAGE_BY_ENDPOINT,
+  CUSTOMERS,
+  METER,
+  PRODUCTS,
+  SUBSCRIPTIONS,
+} from "../../polar/simulator/seed.ts";
+import { ToolArgumentsError, ToolRunFailedError } from "../../tools/errors.ts";
+import { jsonSchemaOf, toolAnswerSchema, toolListings, tools } from "../../tools/registry.ts";
+import { getWriteTool } from "../../tools/writes.ts";
+import { describeEachBackend } from "../helpers/backends.ts";
+import { fastClock, startTestPolar } from "../helpers/polar.ts";
+import { ADA, startToolHarness, type ToolHarness } from "./harness.ts";
+
+describe("the registry", () => {
+  test("every tool: a plain name, a description for a model, object parameters that compile as JSON Schema", () => {
+    const ajv = new Ajv({ strict: false });
+    // ajv-formats is CommonJS: its function is the default export's default.
+    const addFormats = addFormatsModule as unknown as { default: (ajv: Ajv) => void };
+    addFormats.default(ajv);
+    const listings = toolListings();
+    expect(listings.map((tool) => tool.name)).toEqual([
+      "get_customer",
+      "list_subscriptions",
+      "list_events",
+      "get_usage",
+      "ingest_event",
+      "create_checkout",
+      "schedule_cancellation",
+      "create_benefit",
+      "start_overage_remediation",
+      "start_subscription_offboarding",
+      "get_run",
+    ]);
+    for (const listing of listings) {
+      expect(Object.keys(listing)).toEqual(["name", "description", "parameters"]);
+      expect(listing.name).toMatch(/^[a-z_]{1,64}$/);
+      expect(listing.name).not.toMatch(/delete|revoke|resume|approve/);
+      expect(listing.description.length).toBeGreaterThan(150);
+      expect(listing.parameters).toMatchObject({ type: "object", additionalProperties: false });
+      expect(listing.parameters.$schema).toBeUndefined();
+      expect(() => ajv.compile(listing.parameters)).not.toThrow();
+    }
+    for (const tool of tools) {
+      expect(() =>
+        ajv.compile(jsonSchemaOf(toolAnswerSchema(tool.output), "output")),
+      ).not.toThrow();
+    }
+  });
+
+  test("defaults are optional in the parameters; approval is never a parameter", () => {
+    const byName = Object.fromEntries(toolListings().map((tool) => [tool.name, tool.parameters]));
+    expect(byName.list_subscriptions!.required).toBeUndefined();
+    expect(byName.get_usage!.required).toEqual(["customer", "usage"]);
+    for (const parameters of Object.values(byName)) {
+      expect(Object.keys(parameters.properties as object)).not.toContain("require_approval");
+    }
+    expect(JSON.stringify(byName.create_benefit)).toContain('"const":"meter_credit"');
+    expect(JSON.stringify(byName.ingest_event)).toContain('"maxProperties":50');
+  });
+});
+
+describeEachBackend("tools", (backend) => {
+  let harness: ToolHarness;
+  beforeAll(async () => {
+    harness = await startToolHarness(backend);
+  });
+  afterAll(() => harness.close());
+  beforeEach(() => harness.reset());
+
+  const approve = async (runId: string, approved = true) =>
+    harness.service.resume("default", runId, { resume: { approved }, wait: true });
+
+  describe("reads: straight through the gateway, one page per request", () => {
+    test("get_customer: customer, active subscriptions and meters in one request", async () => {
+      const answer = await harness.call("get_customer", { customer: ADA });
+      expect(answer).toMatchObject({
+        status: "completed",
+        result: {
+          customer: {
+            id: CUSTOMERS.ada.id,
+            external_id: "external_usr_881",
+            active_subscriptions: [{ id: SUBSCRIPTIONS.adaStarter, status: "active" }],
+            meters: [{ meter_id: METER.id, credited_units: 10_000, consumed_units: 15_000 }],
+          },
+        },
+      });
+      expect(harness.polarRequests()).toEqual([
+        "GET /v1/customers/external/external_usr_881/state",
+      ]);
+      expect(await harness.call("get_customer", { customer: { external_id: "nobody" } })).toEqual({
+        status: "completed",
+        result: { customer: null },
+      });
+    });
+
+    test("list_subscriptions: active by default; `status` alone lifts that default", async () => {
+      const alan = { external_id: CUSTOMERS.alan.externalId };
+      const active = await harness.call("list_subscriptions", { customer: alan });
+      expect(active.result).toEqual({ subscriptions: [], next_cursor: null, total_count: 0 });
+      const canceled = await harness.call("list_subscriptions", {
+        customer: alan,
+        status: ["canceled"],
+      });
+      expect(canceled.result).toMatchObject({
+        subscriptions: [{ id: SUBSCRIPTIONS.alanStarterCanceled, status: "canceled" }],
+      });
+      expect(harness.polarRequests()).toEqual(["GET /v1/subscriptions/", "GET /v1/subscriptions/"]);
+    });
+
+    test("list_subscriptions: the cursor continues the same list, alone or with the same filters", async () => {
+      const first = await harness.call("list_subscriptions", { limit: 2 });
+      const page1 = first.result as { subscriptions: { id: string }[]; next_cursor: string };
+      expect(page1.subscriptions).toHaveLength(2);
+      const second = await harness.call("list_subscriptions", { cursor: page1.next_cursor });
+      const page2 = second.result as { subscriptions: { id: string }[] };
+      expect(page2.subscriptions.map((s) => s.id)).not.toContain(page1.subscriptions[0]!.id);
+      await expect(
+        harness.call("list_subscriptions", { cursor: page1.next_cursor, active: false }),
+      ).rejects.toMatchObject({ issues: [{ path: "arguments.cursor" }] });
+      await expect(
+        harness.call("list_subscriptions", { cursor: "bm90IGEgY3Vyc29y" }),
+      ).rejects.toBeInstanceOf(ToolArgumentsError);
+    });
+
+    test("list_events: at most `max_pages` requests per call, then a cursor over a fixed window", async () => {
+      const first = await harness.call("list_events", {
+        customer: ADA,
+        name: "api_request",
+        metadata: { endpoint: "/v1/chat" },
+        limit: 10,
+        max_pages: 3,
+      });
+      const page = first.result as {
+        events: { metadata: Record<string, unknown>; timestamp: string }[];
+        next_cursor: string;
+        pages_read: number;
+        total_count: number;
+      };
+      expect(page.events).toHaveLength(30);
+      expect(page.pages_read).toBe(3);
+      expect(page.total_count).toBe(ADA_USAGE_BY_ENDPOINT["/v1/chat"]);
+      expect(page.events.every((event) => event.metadata.endpoint === "/v1/chat")).toBe(true);
+      expect(harness.polarRequests()).toEqual(Array(3).fill("GET /v1/events/"));
+
+      const next = await harness.call("list_events", { cursor: page.next_cursor });
+      const more = next.result as { events: { timestamp: string }[] };
+      expect(more.events).toHaveLength(10);
+      expect(Date.parse(more.events[0]!.timestamp)).toBeLessThanOrEqual(
+        Date.parse(page.events.at(-1)!.timestamp),
+      );
+      // The window's end was pinned at the first call.
+      const query = harness.simulator.requests().at(-1)!.query as Record<string, unknown>;
+      expect(query.end_timestamp).toEqual(expect.any(String));
+      expect(query.page).toBe("4");
+    });
+
+    test("get_usage: events summed by group (1 + pages requests), or the meter (2 requests)", async () => {
+      const byEvents = await harness.call("get_usage", {
+        customer: ADA,
+        usage: { event_name: "api_request", group_by: "endpoint" },
+      });
+      expect(byEvents.result).toMatchObject({
+        usage: { source: "events", total: 15_000, by_group: ADA_USAGE_BY_ENDPOINT },
+      });
+      expect(harness.polarRequests()).toHaveLength(1 + 150);
+      harness.reset();
+      const byMeter = await harness.call("get_usage", {
+        customer: ADA,
+        usage: { meter_id: METER.id },
+      });
+      expect(byMeter.result).toMatchObject({ usage: { source: "meter", total: 15_000 } });
+      expect(harness.polarRequests()).toEqual([
+        "GET /v1/customers/external/external_usr_881",
+        `GET /v1/meters/${METER.id}/quantities`,
+      ]);
+    });
+
+    test("get_usage refuses to sum a million events one page at a time, and says to use the meter", async () => {
+      await expect(
+        harness.call("get_usage", {
+          customer: { external_id: CUSTOMERS.edsger.externalId },
+          usage: { event_name: "api_request" },
+        }),
+      ).rejects.toMatchObject({
+        name: "ToolRefusedError",
+        issues: [{ path: "arguments.usage" }],
+      });
+      expect(harness.polarRequests().length).toBeLessThanOrEqual(1 + 200);
+    });
+  });
+
+  describe("writes: runs of tool-write, approved by a person", () => {
+    test("create_checkout: pending approval (2 reads), then one checkout for the customer's Polar id (2 more)", async () => {
+      const pending = await harness.call("create_checkout", {
+        customer: ADA,
+        product: { name: "Pro" },
+        metadata: { ticket: "T-1" },
+      });
+      expect(pending).toMatchObject({
+        status: "pending_approval",
+        run: {
+          workflow: "tool-write",
+          status: "interrupted",
+          metadata: { tool: "create_checkout" },
+          interrupt: {
+            kind: "approval",
+            node: "approve_write",
+            message: "Create a Pro checkout for ada@example.com?",
+            proposed_action: { customer_id: CUSTOMERS.ada.id, product_id: PRODUCTS.pro.id },
+          },
+        },
+      });
+      expect(harness.polarRequests()).toEqual([
+        "GET /v1/customers/external/external_usr_881",
+        "GET /v1/products/",
+      ]);
+      harness.simulator.clearRequests();
+      const done = await approve(pending.run!.run_id);
+      expect(done).toMatchObject({
+        status: "completed",
+        output: { outcome: "checkout_created", checkout: { url: expect.any(String) } },
+      });
+      expect(harness.polarRequests()).toEqual(["GET /v1/checkouts/", "POST /v1/checkouts/"]);
+      const created = harness.simulator.requests().at(-1)!.body as Record<string, any>;
+      expect(created.customer_id).toBe(CUSTOMERS.ada.id);
+      expect(created.external_customer_id).toBeUndefined();
+      expect(created.metadata).toEqual({
+        ticket: "T-1",
+        polar_flows_tool: "create_checkout",
+        [CHECKOUT_KEY_FIELD]: pending.run!.run_id,
+      });
+    });
+
+    test("a person's no ends the run `rejected`, with nothing written", async () => {
+      const pending = await harness.call("create_benefit", {
+        benefit: { type: "feature_flag", description: "Beta dashboard", properties: {} },
+      });
+      const done = await approve(pending.run!.run_id, false);
+      expect(done.output).toMatchObject({ outcome: "rejected" });
+      expect(harness.polarRequests().filter((line) => line.startsWith("POST"))).toEqual([]);
+    });
+
+    test("a key allowed to skip approval writes at once: ingest_event in one request", async () => {
+      const answer = await harness.call(
+        "ingest_event",
+        { customer: ADA, name: "api_request", metadata: { endpoint: "/v1/search" } },
+        { skipApproval: true },
+      );
+      expect(answer).toMatchObject({
+        status: "completed",
+        result: { outcome: "event_ingested", event: { name: "api_request" } },
+      });
+      expect(harness.polarRequests()).toEqual(["POST /v1/events/ingest"]);
+      const sent = (harness.simulator.requests()[0]!.body as { events: Record<string, unknown>[] })
+        .events[0]!;
+      expect(sent).toMatchObject({
+        external_customer_id: "external_usr_881",
+        external_id: `polar-flows:${answer.run_id}`,
+      });
+      expect(sent.timestamp).toBeUndefined();
+      expect(sent.customer_id).toBeUndefined();
+    });
+
+    test("schedule_cancellation: only the named customer's subscription; already scheduled sends nothing", async () => {
+      const grace = { external_id: CUSTOMERS.grace.externalId };
+      const wrongOwner = await harness.call("schedule_cancellation", {
+        customer: grace,
+        subscription_id: SUBSCRIPTIONS.adaStarter,
+      });
+      expect(wrongOwner.result).toMatchObject({ outcome: "not_customers_subscription" });
+      const already = await harness.call("schedule_cancellation", {
+        customer: { external_id: CUSTOMERS.margaret.externalId },
+        subscription_id: SUBSCRIPTIONS.margaretProCancelling,
+      });
+      expect(already.result).toMatchObject({ outcome: "already_scheduled" });
+      expect(harness.polarRequests().filter((line) => !line.startsWith("GET"))).toEqual([]);
+
+      const pending = await harness.call("schedule_cancellation", {
+        customer: grace,
+        subscription_id: SUBSCRIPTIONS.gracePro,
+        reason: "too_expensive",
+      });
+      expect(pending.run!.interrupt!.message).toMatch(
+        /^End grace@example\.com's Pro subscription at the end of its period \(access until .+\)\? Nothing is revoked\.$/,
+      );
+      harness.simulator.clearRequests();
+      const done = await approve(pending.run!.run_id);
+      expect(done.output).toMatchObject({
+        outcome: "cancellation_scheduled",
+        subscription: { id: SUBSCRIPTIONS.gracePro, cancel_at_period_end: true },
+      });
+      expect(harness.polarRequests()).toEqual([
+        `GET /v1/subscriptions/${SUBSCRIPTIONS.gracePro}`,
+        `PATCH /v1/subscriptions/${SUBSCRIPTIONS.gracePro}`,
+      ]);
+      expect(harness.simulator.requests().at(-1)!.body).toEqual({
+        cancel_at_period_end: true,
+        customer_cancellation_reason: "too_expensive",
+      });
+    });
+
+    test("create_benefit: meter_credit properties as Polar's spec has them; one benefit tagged with the run", async () => {
+      const answer = await harness.call(
+        "create_benefit",
+        {
+          benefit: {
+            type: "meter_credit",
+            description: "5,000 extra API requests",
+            properties: { units: 5000, rollover: false, meter_id: METER.id },
+          },
+        },
+        { skipApproval: true },
+      );
+      expect(answer.result).toMatchObject({
+        outcome: "benefit_created",
+        benefit: { type: "meter_credit", description: "5,000 extra API requests" },
+      });
+      expect(harness.polarRequests()).toEqual(["GET /v1/benefits/", "POST /v1/benefits/"]);
+      expect(harness.simulator.requests().at(-1)!.body).toMatchObject({
+        type: "meter_credit",
+        properties: { units: 5000, rollover: false, meter_id: METER.id },
+        metadata: { polar_flows_key: answer.run_id, polar_flows_tool: "create_benefit" },
+      });
+    });
+
+    test("each write's key: the write node run twice for one run (a crash after Polar answered) writes once", async () => {
+      const { gateway: polar, simulator } = await startTestPolar();
+      try {
+        const context = { polar, now: () => new Date(), model: null, runId: crypto.randomUUID() };
+        const cases = [
+          {
+            tool: "create_checkout",
+            args: { customer: ADA, product: { name: "Pro" } },
+            write: "POST /v1/checkouts/",
+          },
+          {
+            tool: "create_benefit",
+            args: { benefit: { type: "custom", description: "Priority support", properties: {} } },
+            write: "POST /v1/benefits/",
+          },
+          {
+            tool: "schedule_cancellation",
+            args: {
+              customer: { external_id: CUSTOMERS.grace.externalId },
+              subscription_id: SUBSCRIPTIONS.gracePro,
+            },
+            write: `PATCH /v1/subscriptions/${SUBSCRIPTIONS.gracePro}`,
+          },
+        ] as const;
+        for (const { tool: name, args, write } of cases) {
+          const tool = getWriteTool(name);
+          const step = await tool.plan(tool.input.parse(args), context);
+          if (!("plan" in step)) throw new Error(`${name} did not plan: ${step.detail}`);
+          const first = await tool.perform(step.plan, context);
+          const second = await tool.perform(step.plan, context);
+          expect(second.outcome).toBe(first.outcome);
+          const writes = simulator
+            .requests()
+            .filter((request) => `${request.method} ${request.path}` === write);
+          expect(writes, name).toHaveLength(1);
+        }
+        const ingest = getWriteTool("ingest_event");
+        const step = await ingest.plan(
+          ingest.input.parse({ customer: ADA, name: "tool_exactly_once" }),
+          context,
+        );
+        if (!("plan" in step)) throw new Error("ingest_event did not plan");
+        expect(await ingest.perform(step.plan, context)).toMatchObject({
+          outcome: "event_ingested",
+        });
+        expect(await ingest.perform(step.plan, context)).toMatchObject({
+          outcome: "event_ingested",
+        });
+        const stored = await polar.listEventsPage(
+          { customer: ADA, names: ["tool_exactly_once"], sorting: "-timestamp" },
+          { page: 1, limit: 10 },
+        );
+        expect(stored.items).toHaveLength(1);
+      } finally {
+        await simulator.close();
+      }
+    });
+
+    test("a write Polar rejects fails the run, not retryable, and the answer names it", async () => {
+      await expect(
+        harness.call(
+          "create_benefit",
+          {
+            benefit: {
+              type: "meter_credit",
+              description: "Credits on no meter",
+              properties: { units: 1, rollover: false, meter_id: crypto.randomUUID() },
+            },
+          },
+          { skipApproval: true },
+        ),
+      ).rejects.toSatisfy(
+        (error) =>
+          error instanceof ToolRunFailedError &&
+          error.run.status === "failed" &&
+          error.run.error?.code === "polar_rejected" &&
+          error.run.error.retryable === false,
+      );
+    });
+  });
+});
+
+describe("a spent Polar budget: read tools answer at once with the wait", () => {
+  test("the client-side budget: the next read fails in milliseconds, retryable, with retry_after", async () => {
+    const { simulator } = await startTestPolar();
+    try {
+      const gateway = new PolarGateway({
+        accessToken: simulator.token,
+        baseUrl: simulator.url,
+        clock: fastClock,
+        requestsPerMinute: 1,
+      });
+      const reads = gateway.impatient(0);
+      await reads.getCustomer(ADA);
+      const started = Date.now();
+      const error = await reads.getCustomer(ADA).catch((caught: unknown) => caught);
+      expect(Date.now() - started).toBeLessThan(200);
+      expect(error).toBeInstanceOf(PolarGatewayError);
+      expect(error).toMatchObject({ code: "polar_rate_limited", retryable: true });
+      expect((error as PolarGatewayError).retryAfterSeconds).toBeGreaterThan(0);
+      expect(simulator.requests()).toHaveLength(1);
+    } finally {
+      await simulator.close();
+    }
+  });
+
+  test("Polar's own 429: no retry loop, the error carries Polar's retry-after", async () => {
+    const { simulator, gateway } = await startTestPolar();
+    try {
+      simulator.setFaults({ rateLimit: { requests: 1, windowMs: 60_000 } });
+      const reads = gateway.impatient(2_000);
+      await reads.getCustomer(ADA);
+      const error = await reads.getCustomer(ADA).catch((caught: unknown) => caught);
+      expect(error).toMatchObject({ code: "polar_rate_limited", retryable: true });
+      expect((error as PolarGatewayError).retryAfterSeconds).toBeGreaterThan(2);
+      expect(simulator.requests().filter((request) => request.status === 429)).toHaveLength(1);
+    } finally {
+      await simulator.close();
+    }
+  });
+});

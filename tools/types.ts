@@ -1,0 +1,116 @@
+/**
+ * What a tool is. Three kinds, by how a call reaches Polar:
+ * - `read`: straight through the gateway (paced; never waits long for the budget);
+ * - `write`: a run of the `tool-write` graph (validate → approval → one Polar write), so every
+ *   write is checkpointed, idempotent, listed in `GET /v1/runs` and resumable after a crash;
+ * - `workflow`: starts or reads a run of a workflow.
+ * No kind deletes or revokes anything, and no tool answers an approval: that stays with people.
+ */
+import type { z } from "zod";
+import type { NodeContext } from "../nodes/context.ts";
+import type { PolarGateway } from "../polar/gateway.ts";
+import type { Run } from "../server/runs/schemas.ts";
+
+interface ToolBase<Input extends z.ZodType, Output extends z.ZodType> {
+  name: string;
+  /** For a model: what the tool does, when to use it, what it must not be used for. */
+  description: string;
+  /** Validates the arguments before anything reaches Polar; its JSON Schema is what models see. */
+  input: Input;
+  /** The `result` of a completed call. */
+  output: Output;
+}
+
+export interface ReadContext {
+  polar: PolarGateway;
+  now: () => Date;
+}
+
+export interface ReadTool<Input extends z.ZodType = z.ZodType, Output extends z.ZodType = z.ZodType>
+  extends ToolBase<Input, Output> {
+  kind: "read";
+  run(args: z.output<Input>, context: ReadContext): Promise<z.output<Output>>;
+}
+
+/** What a write will do, or why it ends before asking anyone (the customer does not exist…). */
+export type PlanStep<Plan> = { plan: Plan } | { outcome: string; detail: string };
+
+/** The result of a write tool: how it ended, and what Polar answered. */
+export interface WriteResult {
+  outcome: string;
+  detail?: string;
+  [key: string]: unknown;
+}
+
+export interface WriteTool<
+  Input extends z.ZodType = z.ZodType,
+  Plan = unknown,
+  Output extends z.ZodType = z.ZodType,
+> extends ToolBase<Input, Output> {
+  kind: "write";
+  /** Checks and resolves what the write needs (reads only); the plan is checkpointed. */
+  plan(args: z.output<Input>, context: NodeContext): Promise<PlanStep<Plan>>;
+  /** What a person confirms before the write. */
+  approval(plan: Plan): { message: string; proposed_action: Record<string, unknown> };
+  /** The one Polar write, idempotent for the run (`context.runId`): safe to run again. */
+  perform(plan: Plan, context: NodeContext): Promise<WriteResult>;
+}
+
+/** Runs, as the tools need them (the run service provides this). */
+export interface ToolRuns {
+  start(
+    tenant: string,
+    workflow: string,
+    body: { input: Record<string, unknown>; wait: boolean; metadata: Record<string, unknown> },
+    idempotencyKey?: string,
+    options?: { internal?: boolean },
+  ): Promise<{ run: Run; created: boolean }>;
+  get(tenant: string, runId: string): Promise<Run>;
+}
+
+export interface ToolCallContext {
+  /** Whose runs the call creates and sees. */
+  tenant: string;
+  /** For read tools: Polar through the gateway, failing fast when the budget is spent. */
+  polar: PolarGateway;
+  runs: ToolRuns;
+  /** The caller's key may write without a person's approval (configured per tenant). */
+  skipApproval: boolean;
+  /** Repeating a call with the same key answers the first call's run: one write. */
+  idempotencyKey?: string;
+  now?: () => Date;
+}
+
+export interface WorkflowTool<
+  Input extends z.ZodType = z.ZodType,
+  Output extends z.ZodType = z.ZodType,
+> extends ToolBase<Input, Output> {
+  kind: "workflow";
+  /** Reads a run and changes nothing. */
+  readOnly?: boolean;
+  invoke(args: z.output<Input>, context: ToolCallContext): Promise<ToolAnswer>;
+}
+
+export type Tool = ReadTool | WriteTool | WorkflowTool;
+
+/** Whether a call changes nothing (MCP's `readOnlyHint`). */
+export function isReadOnly(tool: Tool): boolean {
+  return tool.kind === "read" || (tool.kind === "workflow" && tool.readOnly === true);
+}
+
+export type ToolStatus =
+  | "completed"
+  | "pending_approval"
+  | "pending_input"
+  | "running"
+  | "cancelled";
+
+/** What every tool call answers, over REST and MCP alike. */
+export interface ToolAnswer {
+  status: ToolStatus;
+  result?: unknown;
+  run_id?: string;
+  run?: Run;
+  /** What happens next, in a sentence a model can act on. */
+  note?: string;
+}
