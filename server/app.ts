@@ -25,6 +25,7 @@ import { checkpointRoutes } from "./routes/checkpoints.ts";
 import { eventRoutes } from "./routes/events.ts";
 import { healthRoutes } from "./routes/health.ts";
 import { mcpRoutes } from "./routes/mcp.ts";
+import { requestRoutes } from "./routes/requests.ts";
 import { runRoutes } from "./routes/runs.ts";
 import { toolRoutes } from "./routes/tools.ts";
 import { workflowRoutes } from "./routes/workflows.ts";
@@ -59,11 +60,12 @@ export async function buildApp(options: AppOptions) {
 
   await app.register(errorsPlugin);
   await app.register(openapiPlugin);
+  const model = options.model !== undefined ? options.model : createChatModel(config.openai);
   const service = new RunService({
     storage,
     deps: {
       polar: options.polar,
-      model: options.model !== undefined ? options.model : createChatModel(config.openai),
+      model,
       ...(options.now ? { now: options.now } : {}),
     },
     logger: app.log,
@@ -87,6 +89,7 @@ export async function buildApp(options: AppOptions) {
       await v1.register(authPlugin, { apiKeys: config.apiKeys });
       v1.addHook("onRequest", app.callerRateLimit);
       await v1.register(workflowRoutes);
+      await v1.register(requestRoutes, { polar: options.polar, model });
       await v1.register(runRoutes);
       await v1.register(checkpointRoutes);
       await v1.register(eventRoutes, { keepAliveMs: options.eventKeepAliveMs });

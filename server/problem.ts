@@ -6,6 +6,7 @@
 import { STATUS_CODES } from "node:http";
 import { z } from "zod";
 import type { FieldIssue } from "../lib/validation.ts";
+import type { PolarGatewayError } from "../polar/errors.ts";
 
 export const PROBLEM_CONTENT_TYPE = "application/problem+json";
 
@@ -38,6 +39,7 @@ export const PROBLEM_TYPES = {
   polarRejected: "urn:polar-flows:problem:polar-rejected",
   toolRefused: "urn:polar-flows:problem:tool-refused",
   runFailed: "urn:polar-flows:problem:run-failed",
+  requestUnclear: "urn:polar-flows:problem:request-unclear",
 } as const;
 
 export class ProblemError extends Error {
@@ -93,3 +95,43 @@ export const invalid = (detail: string, errors: FieldIssue[]) =>
 
 export const conflict = (detail: string, type: string = PROBLEM_TYPES.runConflict) =>
   new ProblemError(409, detail, { type });
+
+export type PolarProblem = Problem & { code: string; retryable: boolean; retry_after?: number };
+
+/**
+ * How the gateway's errors read as problems, with the members a client needs to decide what
+ * to do next (RFC 9457 extensions): `code`, `retryable`, and `retry_after` seconds.
+ */
+export function polarProblem(error: PolarGatewayError): PolarProblem {
+  const extensions = { code: error.code, retryable: error.retryable };
+  switch (error.code) {
+    case "polar_rate_limited":
+      return {
+        ...problem(503, `${error.message}. Nothing was waited for: try again after the wait.`, {
+          type: PROBLEM_TYPES.polarRateLimited,
+          title: "Polar's request budget is spent",
+        }),
+        ...extensions,
+        retry_after: Math.max(1, error.retryAfterSeconds ?? 1),
+      };
+    case "polar_unavailable":
+      return {
+        ...problem(503, error.message, { type: PROBLEM_TYPES.polarUnavailable }),
+        ...extensions,
+        ...(error.retryAfterSeconds !== null ? { retry_after: error.retryAfterSeconds } : {}),
+      };
+    case "invalid_request":
+      return {
+        ...problem(400, error.message, { type: PROBLEM_TYPES.validation, errors: error.issues }),
+        ...extensions,
+      };
+    default:
+      return {
+        ...problem(502, error.message, {
+          type: PROBLEM_TYPES.polarRejected,
+          errors: error.issues,
+        }),
+        ...extensions,
+      };
+  }
+}

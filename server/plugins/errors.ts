@@ -13,11 +13,13 @@ import type {
 import fp from "fastify-plugin";
 import type { z } from "zod";
 import { type FieldIssue, fieldIssues } from "../../lib/validation.ts";
+import { PolarGatewayError } from "../../polar/errors.ts";
 import {
   PROBLEM_CONTENT_TYPE,
   PROBLEM_TYPES,
   type Problem,
   ProblemError,
+  polarProblem,
   problem,
 } from "../problem.ts";
 
@@ -91,6 +93,7 @@ const FRAMEWORK_DETAILS: Record<string, string> = {
 
 export function toProblem(error: unknown, request: FastifyRequest): Problem {
   if (error instanceof ProblemError) return error.toProblem();
+  if (error instanceof PolarGatewayError) return polarProblem(error);
   if (error instanceof RequestValidationError) return validationProblem(error);
   const fastifyError = error as Partial<FastifyError>;
   const status = fastifyError.statusCode;
@@ -108,7 +111,11 @@ export function toProblem(error: unknown, request: FastifyRequest): Problem {
   );
 }
 
-export function sendProblem(reply: FastifyReply, body: Problem): FastifyReply {
+export function sendProblem(
+  reply: FastifyReply,
+  body: Problem & { retry_after?: number },
+): FastifyReply {
+  if (body.retry_after !== undefined) reply.header("retry-after", String(body.retry_after));
   // A string payload skips the route's response serializer: the problem is sent as built.
   return reply.code(body.status).type(PROBLEM_CONTENT_TYPE).send(JSON.stringify(body));
 }

@@ -20,7 +20,15 @@ import { invokeTool } from "../../tools/invoke.ts";
 import { getTool, jsonSchemaOf, toolAnswerSchema, toolListings } from "../../tools/registry.ts";
 import type { ToolAnswer } from "../../tools/types.ts";
 import { sendProblem } from "../plugins/errors.ts";
-import { invalid, PROBLEM_TYPES, type Problem, ProblemError, problem } from "../problem.ts";
+import {
+  invalid,
+  PROBLEM_TYPES,
+  type Problem,
+  ProblemError,
+  polarProblem,
+  problem,
+} from "../problem.ts";
+import { IdempotencyHeaders } from "../runs/schemas.ts";
 import { problems } from "./common.ts";
 
 export interface ToolRoutesOptions {
@@ -62,18 +70,6 @@ const InvokeBody = z.strictObject({
     .describe("Repeat a write safely: the same key and arguments answer the first call's run."),
 });
 
-const InvokeHeaders = z.looseObject({
-  "idempotency-key": z
-    .string()
-    .min(1)
-    .max(255)
-    .transform((key) =>
-      key.length >= 2 && key.startsWith('"') && key.endsWith('"') ? key.slice(1, -1) : key,
-    )
-    .optional()
-    .describe("Same as `idempotency_key` in the body."),
-});
-
 /** A problem with the members an agent needs to decide what to do next (RFC 9457 extensions). */
 export type ToolProblem = Problem & {
   code?: string;
@@ -100,7 +96,15 @@ export function toolProblem(error: unknown): ToolProblem | null {
       retryable: false,
     };
   }
-  if (error instanceof PolarGatewayError) return polarProblem(error);
+  if (error instanceof PolarGatewayError) {
+    const body = polarProblem(error);
+    if (error.code !== "invalid_request") return body;
+    return {
+      ...body,
+      title: "Invalid arguments",
+      errors: body.errors?.map((issue) => ({ ...issue, path: `arguments.${issue.path}` })),
+    };
+  }
   if (error instanceof ToolRunFailedError) {
     const { run } = error;
     const failure = run.error;
@@ -119,49 +123,6 @@ export function toolProblem(error: unknown): ToolProblem | null {
     };
   }
   return null;
-}
-
-function polarProblem(error: PolarGatewayError): ToolProblem {
-  const extensions = { code: error.code, retryable: error.retryable };
-  switch (error.code) {
-    case "polar_rate_limited":
-      return {
-        ...problem(503, `${error.message}. Nothing was waited for: try again after the wait.`, {
-          type: PROBLEM_TYPES.polarRateLimited,
-          title: "Polar's request budget is spent",
-        }),
-        ...extensions,
-        retry_after: Math.max(1, error.retryAfterSeconds ?? 1),
-      };
-    case "polar_unavailable":
-      return {
-        ...problem(503, error.message, { type: PROBLEM_TYPES.polarUnavailable }),
-        ...extensions,
-        ...(error.retryAfterSeconds !== null ? { retry_after: error.retryAfterSeconds } : {}),
-      };
-    case "invalid_request":
-      return {
-        ...problem(400, error.message, {
-          type: PROBLEM_TYPES.validation,
-          title: "Invalid arguments",
-          errors: error.issues.map((issue) => ({ ...issue, path: `arguments.${issue.path}` })),
-        }),
-        ...extensions,
-      };
-    default:
-      return {
-        ...problem(502, error.message, {
-          type: PROBLEM_TYPES.polarRejected,
-          errors: error.issues,
-        }),
-        ...extensions,
-      };
-  }
-}
-
-function sendToolProblem(reply: FastifyReply, body: ToolProblem) {
-  if (body.retry_after !== undefined) reply.header("retry-after", String(body.retry_after));
-  return sendProblem(reply, body);
 }
 
 /** 200 when the call is done, 202 while its run goes on or waits for a person. */
@@ -198,8 +159,7 @@ export const toolRoutes: FastifyPluginAsyncZod<ToolRoutesOptions> = async (app, 
     },
     async (request, reply) => {
       const tool = getTool(request.params.name);
-      if (!tool)
-        return sendToolProblem(reply, toolProblem(new UnknownToolError(request.params.name))!);
+      if (!tool) return sendProblem(reply, toolProblem(new UnknownToolError(request.params.name))!);
       return {
         name: tool.name,
         description: tool.description,
@@ -219,7 +179,7 @@ export const toolRoutes: FastifyPluginAsyncZod<ToolRoutesOptions> = async (app, 
         description:
           'Checks `arguments` against the tool\'s schema (400 naming the fields; nothing reaches Polar). Reads answer at once. Writes and workflows run as runs of your tenant: 200 with the result, or 202 `{ status: "pending_approval", run }` while a person must approve (no tool approves). A spent Polar budget is a 503 with `Retry-After`.',
         params: z.object({ name: z.string().min(1).max(100) }),
-        headers: InvokeHeaders,
+        headers: IdempotencyHeaders,
         body: InvokeBody,
         response: {
           200: ToolAnswerBody,
@@ -251,7 +211,7 @@ export const toolRoutes: FastifyPluginAsyncZod<ToolRoutesOptions> = async (app, 
       } catch (error) {
         const body = toolProblem(error);
         if (!body) throw error;
-        return sendToolProblem(reply, body);
+        return sendProblem(reply, body);
       }
     },
   );

@@ -1,22 +1,8 @@
 /** What can run, and starting a run of it. */
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
-import { Run, StartRunBody, WorkflowView } from "../runs/schemas.ts";
+import { IdempotencyHeaders, Run, StartRunBody, WorkflowView } from "../runs/schemas.ts";
 import { problems } from "./common.ts";
-
-const IdempotencyHeaders = z.looseObject({
-  "idempotency-key": z
-    .string()
-    .min(1)
-    .max(255)
-    // The IETF draft sends it as a structured-field string ("…"); bare keys are taken too.
-    .transform((key) =>
-      key.length >= 2 && key.startsWith('"') && key.endsWith('"') ? key.slice(1, -1) : key,
-    )
-    .pipe(z.string().min(1, { error: "must not be empty" }))
-    .optional()
-    .describe("Repeat a request safely: the same key and body answer the same run."),
-});
 
 export const workflowRoutes: FastifyPluginAsyncZod = async (app) => {
   app.get(

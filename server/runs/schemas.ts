@@ -141,3 +141,18 @@ export const WorkflowView = z.object({
   mermaid: z.string(),
 });
 export type WorkflowView = z.infer<typeof WorkflowView>;
+
+/** The `Idempotency-Key` header (IETF draft): a structured-field string, or a bare key. */
+export const IdempotencyHeaders = z.looseObject({
+  "idempotency-key": z
+    .string()
+    .min(1)
+    .max(255)
+    // The IETF draft sends it as a structured-field string ("…"); bare keys are taken too.
+    .transform((key) =>
+      key.length >= 2 && key.startsWith('"') && key.endsWith('"') ? key.slice(1, -1) : key,
+    )
+    .pipe(z.string().min(1, { error: "must not be empty" }))
+    .optional()
+    .describe("Repeat a request safely: the same key and body answer the same run."),
+});

@@ -1,0 +1,69 @@
+/**
+ * `POST /v1/requests`: free text about a customer → the right workflow, started as a normal
+ * run. The model (or the rules) reads the text; products are resolved through Polar; what
+ * cannot be settled is a 422 listing what is missing, and nothing starts.
+ */
+import type { BaseChatModel } from "@langchain/core/language_models/chat_models";
+import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
+import { z } from "zod";
+import { interpretRequest } from "../../llm/route-request.ts";
+import type { PolarGateway } from "../../polar/gateway.ts";
+import { CustomerRef } from "../../polar/schemas.ts";
+import { PROBLEM_TYPES, ProblemError } from "../problem.ts";
+import { IdempotencyHeaders, Metadata, Run } from "../runs/schemas.ts";
+import { problems } from "./common.ts";
+
+export interface RequestRoutesOptions {
+  polar: PolarGateway;
+  model: BaseChatModel | null;
+}
+
+const RequestBody = z.strictObject({
+  customer: CustomerRef.optional().describe(
+    "The customer the text is about; when left out, a reference written in the text is used.",
+  ),
+  request: z.string().trim().min(1).max(5_000).describe("What was asked, in plain words."),
+  metadata: Metadata.default({}),
+  wait: z.boolean().default(true),
+});
+
+export const requestRoutes: FastifyPluginAsyncZod<RequestRoutesOptions> = async (app, options) => {
+  app.post(
+    "/requests",
+    {
+      schema: {
+        tags: ["workflows"],
+        summary: "Start the right workflow for a free-text request",
+        description:
+          "Reads the text (with the configured model, or rules without one), picks the workflow and fills its input; products named in the text are resolved through Polar, never invented. The run starts like any other, with the interpretation kept in its `metadata.interpretation`. 422 lists what the text leaves open.",
+        headers: IdempotencyHeaders,
+        body: RequestBody,
+        response: { 201: Run, 200: Run, ...problems(400, 401, 409, 422, 503) },
+      },
+    },
+    async (request, reply) => {
+      const { customer, metadata, wait } = request.body;
+      const routed = await interpretRequest(
+        { request: request.body.request, ...(customer ? { customer } : {}) },
+        { polar: options.polar, model: options.model },
+      );
+      if ("missing" in routed) {
+        throw new ProblemError(422, "The request does not say enough to start a workflow.", {
+          type: PROBLEM_TYPES.requestUnclear,
+          errors: routed.missing,
+        });
+      }
+      const { run, created } = await app.runService.start(
+        request.tenant,
+        routed.workflow,
+        {
+          input: routed.input,
+          wait,
+          metadata: { ...metadata, interpretation: routed.interpretation },
+        },
+        request.headers["idempotency-key"],
+      );
+      return reply.code(created ? 201 : 200).send(run);
+    },
+  );
+};
