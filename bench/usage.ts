@@ -31,6 +31,7 @@ export async function benchUsage(options: { quick: boolean }): Promise<Row[]> {
     ] as const) {
       const polar = gateway();
       const input = workflow.input.parse({ ...base, usage, ...(limit ? { limit } : {}) });
+      const started = performance.now();
       const result = await advanceRun(
         workflow,
         graph,
@@ -38,12 +39,13 @@ export async function benchUsage(options: { quick: boolean }): Promise<Row[]> {
         { input },
         { deps: { polar } },
       );
+      const wallMs = performance.now() - started;
       if (result.status !== "completed") throw new Error(`bench run ended ${result.status}`);
       rows.push({
         section: "polar requests",
         metric: `per overage run, ${path} path (15,000 events)`,
         value: polar.requestCount,
-        unit: "requests",
+        unit: `requests (one run: ${round(wallMs, 1)} ms)`,
         how: "gateway request counter over one completed run, approval off",
       });
     }
