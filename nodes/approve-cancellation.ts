@@ -1,7 +1,7 @@
 import type { LangGraphRunnableConfig } from "@langchain/langgraph";
 import type { OffboardingState, OffboardingUpdate } from "../graphs/subscription-offboarding.ts";
 import { formatDate } from "./format.ts";
-import { askForApproval } from "./interrupts.ts";
+import { askForApproval, settleApproval } from "./interrupts.ts";
 
 /** A person approves the scheduled end before anything is sent to Polar. */
 export async function approveCancellation(
@@ -24,12 +24,5 @@ export async function approveCancellation(
       ...(input.comment ? { comment: input.comment } : {}),
     },
   );
-  if (!answer.approved) {
-    return {
-      approval: answer,
-      outcome: "rejected",
-      detail: answer.note ? `Rejected: ${answer.note}` : "Rejected at approval.",
-    };
-  }
-  return { approval: answer };
+  return settleApproval(answer);
 }

@@ -1,7 +1,7 @@
 import type { LangGraphRunnableConfig } from "@langchain/langgraph";
 import type { OverageState, OverageUpdate } from "../graphs/overage-remediation.ts";
 import { formatNumber } from "./format.ts";
-import { askForApproval } from "./interrupts.ts";
+import { askForApproval, settleApproval } from "./interrupts.ts";
 
 /** A person approves or rejects the upgrade checkout before anything is created. */
 export async function approveCheckout(
@@ -22,12 +22,5 @@ export async function approveCheckout(
       usage_limit: usage!.limit,
     },
   );
-  if (!answer.approved) {
-    return {
-      approval: answer,
-      outcome: "rejected",
-      detail: answer.note ? `Rejected: ${answer.note}` : "Rejected at approval.",
-    };
-  }
-  return { approval: answer };
+  return settleApproval(answer);
 }

@@ -1,7 +1,7 @@
 import type { LangGraphRunnableConfig } from "@langchain/langgraph";
 import type { ToolWriteState, ToolWriteUpdate } from "../graphs/tool-write.ts";
 import { getWriteTool } from "../tools/writes.ts";
-import { askForApproval } from "./interrupts.ts";
+import { askForApproval, settleApproval } from "./interrupts.ts";
 
 /** A person confirms the planned write; an agent cannot answer this (no tool resumes a run). */
 export async function approveWrite(
@@ -10,9 +10,6 @@ export async function approveWrite(
 ): Promise<ToolWriteUpdate> {
   const { message, proposed_action } = getWriteTool(state.input.tool).approval(state.plan);
   const answer = askForApproval("approve_write", message, proposed_action);
-  if (!answer.approved) {
-    const detail = answer.note ? `Rejected: ${answer.note}` : "Rejected at approval.";
-    return { approval: answer, outcome: "rejected", result: { outcome: "rejected", detail } };
-  }
-  return { approval: answer };
+  const { approval, outcome, detail } = settleApproval(answer);
+  return outcome ? { approval, outcome, result: { outcome, detail } } : { approval };
 }

@@ -89,3 +89,14 @@ export function askForClarification<T>(
 ): T {
   return ask({ kind: "clarification", node, message, proposed_action: proposedAction }, schema);
 }
+
+/** The state update an approval answer makes: the answer, and the end of the run when it is no. */
+export function settleApproval(answer: ApprovalAnswer): {
+  approval: ApprovalAnswer;
+  outcome?: "rejected";
+  detail?: string;
+} {
+  if (answer.approved) return { approval: answer };
+  const detail = answer.note ? `Rejected: ${answer.note}` : "Rejected at approval.";
+  return { approval: answer, outcome: "rejected", detail };
+}

@@ -4,6 +4,7 @@
  * continue with the cursor alone, across replicas, and later events do not shift the pages.
  */
 import { z } from "zod";
+import { ToolArgumentsError } from "./errors.ts";
 
 const CursorPayload = z.strictObject({
   /** The tool the cursor belongs to. */
@@ -46,4 +47,35 @@ export function canonical(value: unknown): string {
     return `{${entries.join(",")}}`;
   }
   return JSON.stringify(value) ?? "null";
+}
+
+/**
+ * Where a list call starts: the first page with the filters given, or — with a cursor — where
+ * the previous call stopped, with its filters (repeating them is allowed, changing them is not).
+ */
+export function continueFrom<F extends Record<string, unknown>>(
+  tool: string,
+  cursor: string | undefined,
+  given: F,
+  limit: number,
+): { filters: F; page: number; pageSize: number; pinnedEnd?: string } {
+  if (cursor === undefined) return { filters: given, page: 1, pageSize: limit };
+  const payload = decodeCursor(tool, cursor);
+  if (!payload) throw cursorError(tool, "not a cursor this tool issued");
+  if (Object.keys(given).length > 0 && canonical(given) !== canonical(payload.f)) {
+    throw cursorError(
+      tool,
+      "belongs to other filters: repeat the first call's filters, or give none",
+    );
+  }
+  return {
+    filters: payload.f as F,
+    page: payload.p,
+    pageSize: payload.l,
+    ...(payload.e ? { pinnedEnd: payload.e } : {}),
+  };
+}
+
+function cursorError(tool: string, message: string) {
+  return new ToolArgumentsError(tool, [{ path: "arguments.cursor", message }]);
 }

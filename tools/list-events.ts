@@ -2,8 +2,7 @@
 import { z } from "zod";
 import type { EventFilter } from "../polar/gateway.ts";
 import { CustomerRef, metadataSchema } from "../polar/schemas.ts";
-import { canonical, decodeCursor, encodeCursor } from "./cursor.ts";
-import { ToolArgumentsError } from "./errors.ts";
+import { continueFrom, encodeCursor } from "./cursor.ts";
 import type { ReadTool } from "./types.ts";
 import { EventView, eventView } from "./views.ts";
 
@@ -88,23 +87,15 @@ export const listEvents: ReadTool<typeof input, typeof output> = {
   output,
   async run(args, { polar, now }) {
     const { cursor, limit, max_pages: maxPages, ...given } = args;
-    let chosen: Filters = given;
-    let page = 1;
-    let pageSize = limit;
-    let pinnedEnd = given.end_timestamp ? undefined : now().toISOString();
-    if (cursor !== undefined) {
-      const payload = decodeCursor(NAME, cursor);
-      if (!payload) throw cursorError("not a cursor this tool issued");
-      if (Object.keys(given).length > 0 && canonical(given) !== canonical(payload.f)) {
-        throw cursorError(
-          "belongs to other filters: repeat the first call's filters, or give none",
-        );
-      }
-      chosen = payload.f as Filters;
-      page = payload.p;
-      pageSize = payload.l;
-      pinnedEnd = payload.e;
-    }
+    const resumed = continueFrom(NAME, cursor, given, limit);
+    const { filters: chosen, pageSize } = resumed;
+    let { page } = resumed;
+    const pinnedEnd =
+      cursor !== undefined
+        ? resumed.pinnedEnd
+        : given.end_timestamp
+          ? undefined
+          : now().toISOString();
     const filter: EventFilter = {
       ...(chosen.customer ? { customer: chosen.customer } : {}),
       ...(chosen.name ? { names: [chosen.name] } : {}),
@@ -144,7 +135,3 @@ export const listEvents: ReadTool<typeof input, typeof output> = {
     };
   },
 };
-
-function cursorError(message: string) {
-  return new ToolArgumentsError(NAME, [{ path: "arguments.cursor", message }]);
-}

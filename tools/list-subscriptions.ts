@@ -1,8 +1,7 @@
 /** list_subscriptions: one page of subscriptions, active ones by default. */
 import { z } from "zod";
 import { CustomerRef, SubscriptionStatus } from "../polar/schemas.ts";
-import { canonical, decodeCursor, encodeCursor } from "./cursor.ts";
-import { ToolArgumentsError } from "./errors.ts";
+import { continueFrom, encodeCursor } from "./cursor.ts";
 import type { ReadTool } from "./types.ts";
 import { SubscriptionView, subscriptionView } from "./views.ts";
 
@@ -65,21 +64,7 @@ export const listSubscriptions: ReadTool<typeof input, typeof output> = {
   output,
   async run(args, { polar }) {
     const { cursor, limit, ...given } = args;
-    let chosen: Filters = given;
-    let page = 1;
-    let pageSize = limit;
-    if (cursor !== undefined) {
-      const payload = decodeCursor(NAME, cursor);
-      if (!payload) throw cursorError("not a cursor this tool issued");
-      if (Object.keys(given).length > 0 && canonical(given) !== canonical(payload.f)) {
-        throw cursorError(
-          "belongs to other filters: repeat the first call's filters, or give none",
-        );
-      }
-      chosen = payload.f as Filters;
-      page = payload.p;
-      pageSize = payload.l;
-    }
+    const { filters: chosen, page, pageSize } = continueFrom(NAME, cursor, given, limit);
     const active = chosen.active ?? (chosen.status ? undefined : true);
     const result = await polar.listSubscriptionsPage(
       {
@@ -102,7 +87,3 @@ export const listSubscriptions: ReadTool<typeof input, typeof output> = {
     };
   },
 };
-
-function cursorError(message: string) {
-  return new ToolArgumentsError(NAME, [{ path: "arguments.cursor", message }]);
-}
