@@ -31,5 +31,5 @@ export function nodeContext(config: LangGraphRunnableConfig): NodeContext {
   if (!runId) throw new Error("workflow misconfigured: no thread_id in config.configurable");
   const now = (configurable.now as (() => Date) | undefined) ?? (() => new Date());
   const model = (configurable.model as BaseChatModel | null | undefined) ?? null;
-  return { polar, now, model, runId };
+  return { polar: polar.withSignal(config.signal), now, model, runId };
 }

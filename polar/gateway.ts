@@ -9,10 +9,12 @@ import type { z } from "zod";
 import { fieldIssues, validate } from "../lib/validation.ts";
 import { invalidRequest, PolarGatewayError } from "./errors.ts";
 import {
+  abortError,
   type Clock,
   classifyPolarError,
   defaultRetryPolicy,
   FixedWindowLimiter,
+  isAbort,
   type RetryPolicy,
   systemClock,
   withRetries,
@@ -140,8 +142,15 @@ export class PolarGateway {
   private readonly retryPolicy: RetryPolicy;
   private readonly clock: Clock;
   private readonly onRetry: PolarGatewayOptions["onRetry"];
-  /** Requests sent to Polar by this gateway (retries included). */
-  requestCount = 0;
+  /** Shared by the views `impatient` and `withSignal` make, so every request is counted once. */
+  private readonly sent = { requests: 0 };
+  /** Set on a view for one run: a cancelled run sends nothing more. */
+  private readonly signal: AbortSignal | undefined = undefined;
+
+  /** Requests sent to Polar by this gateway and its views (retries included). */
+  get requestCount(): number {
+    return this.sent.requests;
+  }
 
   constructor(options: PolarGatewayOptions) {
     this.polar = createPolar({
@@ -174,6 +183,16 @@ export class PolarGateway {
       maxPacingWaitMs: maxWaitMs,
       retryPolicy: { ...this.retryPolicy, maxRetryAfterMs: maxWaitMs },
     });
+  }
+
+  /**
+   * The same gateway for one run: once `signal` is aborted (the run was cancelled), no further
+   * request is sent — a long event sum stops at the next page instead of reading on.
+   */
+  withSignal(signal: AbortSignal | undefined): PolarGateway {
+    if (!signal) return this;
+    const view = Object.create(PolarGateway.prototype) as PolarGateway;
+    return Object.assign(view, this, { signal });
   }
 
   // ---- customers ----
@@ -597,13 +616,16 @@ export class PolarGateway {
     try {
       return this.validate(operation, schema, await this.paced(call));
     } catch (error) {
+      if (isAbort(error)) throw error;
       throw classifyPolarError(error, operation);
     }
   }
 
   private async paced<T>(call: () => Promise<T>): Promise<T> {
+    if (this.signal?.aborted) throw abortError();
     await this.limiter?.acquire(this.maxPacingWaitMs);
-    this.requestCount += 1;
+    if (this.signal?.aborted) throw abortError();
+    this.sent.requests += 1;
     return call();
   }
 

@@ -162,6 +162,7 @@ export async function withRetries<T>(
     try {
       return await attempt();
     } catch (raw) {
+      if (isAbort(raw)) throw raw;
       const error = classifyPolarError(raw, operation);
       if (!error.retryable || attemptNumber >= policy.maxAttempts) throw error;
       const delayMs = retryDelay(error, attemptNumber, policy, clock);
@@ -186,4 +187,13 @@ function retryDelay(
     return retryAfterMs + jitter;
   }
   return backoff / 2 + jitter;
+}
+
+/** The caller gave up (a cancelled run): not Polar's failure, never retried. */
+export function isAbort(error: unknown): boolean {
+  return error instanceof Error && error.name === "AbortError";
+}
+
+export function abortError(): Error {
+  return new DOMException("the run was cancelled", "AbortError");
 }

@@ -424,3 +424,25 @@ describe("response checks", () => {
     expect(error.message).toMatch(/customers\.getExternal.*id/);
   });
 });
+
+describe("cancellation", () => {
+  it("sends nothing more once the run's signal is aborted: a long sum stops at the next page", async () => {
+    const controller = new AbortController();
+    const forRun = polar.withSignal(controller.signal);
+    const before = polar.requestCount;
+    const sum = forRun.sumEventUsage({
+      customerId: CUSTOMERS.edsger.id,
+      eventName: METER.eventName,
+      window: last30Days(),
+    });
+    const watcher = setInterval(() => {
+      if (requestsTo(simulator, "GET", "/v1/events/").length >= 3) controller.abort();
+    }, 1);
+    const error = (await sum.catch((caught: unknown) => caught)) as Error;
+    clearInterval(watcher);
+    expect(error.name).toBe("AbortError");
+    expect(requestsTo(simulator, "GET", "/v1/events/").length).toBeLessThan(20);
+    // The run's view counts on the gateway's own counter.
+    expect(polar.requestCount - before).toBeGreaterThanOrEqual(3);
+  });
+});
