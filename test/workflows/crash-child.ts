@@ -24,20 +24,24 @@ const gateway = new PolarGateway({
 });
 
 const writes = new Set(["findOrCreateCheckout", "scheduleCancellation"]);
-const polar =
-  mode === "start"
-    ? new Proxy(gateway, {
-        get(target, property, receiver) {
-          const value = Reflect.get(target, property, receiver);
-          if (typeof value !== "function" || !writes.has(String(property))) return value;
-          return async (...args: unknown[]) => {
-            const result = await value.apply(target, args);
-            process.stdout.write(`${JSON.stringify({ wrote: String(property), result })}\n`);
-            await new Promise(() => {}); // wait here for SIGKILL: the write is done, its checkpoint is not
-          };
-        },
-      })
-    : gateway;
+/** Reports each Polar write, then hangs before its checkpoint — also on the run's own view. */
+function haltAfterWrites(target: PolarGateway): PolarGateway {
+  return new Proxy(target, {
+    get(inner, property, receiver) {
+      const value = Reflect.get(inner, property, receiver);
+      if (property === "withSignal") {
+        return (signal: AbortSignal | undefined) => haltAfterWrites(inner.withSignal(signal));
+      }
+      if (typeof value !== "function" || !writes.has(String(property))) return value;
+      return async (...args: unknown[]) => {
+        const result = await value.apply(inner, args);
+        process.stdout.write(`${JSON.stringify({ wrote: String(property), result })}\n`);
+        await new Promise(() => {}); // wait here for SIGKILL: the write is done, its checkpoint is not
+      };
+    },
+  });
+}
+const polar = mode === "start" ? haltAfterWrites(gateway) : gateway;
 
 const graph = workflow.build(storage.checkpointer);
 const start =
