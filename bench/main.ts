@@ -7,6 +7,7 @@ import { cpus, totalmem } from "node:os";
 import { join } from "node:path";
 import { benchDurability } from "./durability.ts";
 import { benchHttp } from "./http.ts";
+import { benchReplicas } from "./replicas.ts";
 import type { Row } from "./support.ts";
 import { benchUsage } from "./usage.ts";
 
@@ -15,6 +16,7 @@ const sections: [string, (options: { quick: boolean }) => Promise<Row[]>][] = [
   ["durability", benchDurability],
   ["http", benchHttp],
   ["usage", benchUsage],
+  ["replicas", benchReplicas],
 ];
 const only = process.argv.find((arg) => arg.startsWith("--only="))?.slice("--only=".length);
 

@@ -9,6 +9,7 @@ import type { WorkflowDeps } from "../nodes/context.ts";
 import { WorkflowInputError } from "../nodes/errors.ts";
 import { type InterruptRequest, resumeSchemaFor } from "../nodes/interrupts.ts";
 import { PolarGatewayError } from "../polar/errors.ts";
+import { LEASE_KEY, type Lease, LeaseLostError } from "../storage/types.ts";
 import type { Workflow } from "./index.ts";
 
 export interface RunError {
@@ -31,6 +32,8 @@ export type RunStart = { input: unknown } | { resume: unknown } | { retry: true 
 
 export interface RunOptions {
   deps: WorkflowDeps;
+  /** The lease this execution holds on the run; a fenced checkpointer writes only under it. */
+  lease?: Lease;
   signal?: AbortSignal;
   /** Each node's update as it is checkpointed (server-sent events, logs). */
   onNodeUpdate?: (node: string, update: unknown) => void;
@@ -53,7 +56,11 @@ export function runConfig(
   options: RunOptions,
 ): LangGraphRunnableConfig & { durability: "sync" } {
   return {
-    configurable: { thread_id: runId, ...options.deps },
+    configurable: {
+      thread_id: runId,
+      ...options.deps,
+      ...(options.lease ? { [LEASE_KEY]: options.lease } : {}),
+    },
     durability: "sync",
     ...(options.signal ? { signal: options.signal } : {}),
   };
@@ -142,6 +149,12 @@ export async function describeRun(
   };
 }
 
+/** The id of the interrupt the run's latest checkpoint waits on, if any. */
+export async function pendingInterruptId(graph: Compiled, runId: string): Promise<string | null> {
+  const snapshot = await graph.getState({ configurable: { thread_id: runId } });
+  return pendingInterrupt(snapshot.tasks)?.id ?? null;
+}
+
 function pendingInterrupt(
   tasks: readonly { interrupts: readonly { id?: string; value?: unknown }[] }[],
 ) {
@@ -152,6 +165,9 @@ function pendingInterrupt(
   return null;
 }
 
+/** A step whose writes were refused: the run is another execution's now (never stored as a run error). */
+export const LEASE_LOST_CODE = "lease_lost";
+
 export function classifyRunError(error: unknown): RunError {
   if (error instanceof PolarGatewayError) {
     const code = error.code === "invalid_request" ? "invalid_input" : error.code;
@@ -159,6 +175,9 @@ export function classifyRunError(error: unknown): RunError {
   }
   if (error instanceof WorkflowInputError)
     return { code: error.code, message: error.message, retryable: false };
+  if (error instanceof LeaseLostError) {
+    return { code: LEASE_LOST_CODE, message: error.message, retryable: true };
+  }
   if (error instanceof Error && error.name === "AbortError") {
     return { code: "cancelled", message: "the run was cancelled", retryable: false };
   }

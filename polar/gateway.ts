@@ -286,14 +286,23 @@ export class PolarGateway {
     const current = await this.getSubscription(subscriptionId);
     if (!current) return { status: "not_found" };
     if (current.cancel_at_period_end) return { status: "already_scheduled", subscription: current };
-    const subscription = await this.read("subscriptions.update", Subscription, () =>
-      this.polar.subscriptions.update(subscriptionId, {
-        cancel_at_period_end: true,
-        ...(details.reason ? { customer_cancellation_reason: details.reason } : {}),
-        ...(details.comment ? { customer_cancellation_comment: details.comment } : {}),
-      }),
-    );
-    return { status: "scheduled", subscription };
+    try {
+      const subscription = await this.read("subscriptions.update", Subscription, () =>
+        this.polar.subscriptions.update(subscriptionId, {
+          cancel_at_period_end: true,
+          ...(details.reason ? { customer_cancellation_reason: details.reason } : {}),
+          ...(details.comment ? { customer_cancellation_comment: details.comment } : {}),
+        }),
+      );
+      return { status: "scheduled", subscription };
+    } catch (error) {
+      // Polar refuses (403) to cancel what already ends: another run scheduled it between our
+      // read and our PATCH, or a retry's first attempt did and its answer was lost.
+      if (!(error instanceof PolarGatewayError) || error.status !== 403) throw error;
+      const now = await this.getSubscription(subscriptionId);
+      if (!now?.cancel_at_period_end) throw error;
+      return { status: "already_scheduled", subscription: now };
+    }
   }
 
   // ---- products ----

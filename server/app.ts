@@ -71,6 +71,7 @@ export async function buildApp(options: AppOptions) {
     logger: app.log,
     waitMs: config.runs.waitSeconds * 1000,
     concurrency: config.runs.concurrency,
+    queue: config.queue,
   });
   await app.register(runsPlugin, { service, shutdownGraceMs: config.shutdownGraceSeconds * 1000 });
 

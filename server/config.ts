@@ -21,6 +21,18 @@ const positiveInt = (name: string) =>
       .optional(),
   );
 
+/** Seconds, fractions allowed (`0.5`). */
+const positiveSeconds = (name: string) =>
+  optionalNumber.pipe(
+    z
+      .number({ error: `${name} must be a positive number of seconds` })
+      .positive()
+      .optional(),
+  );
+
+/** The shared run queue's timing (README, "Scaling out"). */
+export const QUEUE_DEFAULTS = { leaseMs: 15_000, renewMs: 5_000, pollMs: 1_000 };
+
 const Env = z.object({
   HOST: optional.default("127.0.0.1"),
   PORT: optionalNumber.pipe(
@@ -37,6 +49,14 @@ const Env = z.object({
       .regex(/^postgres(ql)?:\/\//, { error: "DATABASE_URL must be a postgres:// URL" })
       .optional(),
   ),
+  DATABASE_SCHEMA: optional.pipe(
+    z
+      .string()
+      .regex(/^[A-Za-z_][A-Za-z0-9_]{0,62}$/, {
+        error: "DATABASE_SCHEMA must be a plain SQL identifier (letters, digits, _)",
+      })
+      .default("public"),
+  ),
   DATA_DIR: optional.default("./data"),
   OPENAI_API_KEY: optional,
   OPENAI_BASE_URL: optional.pipe(z.url().optional()),
@@ -44,6 +64,9 @@ const Env = z.object({
   RUN_WAIT_SECONDS: positiveInt("RUN_WAIT_SECONDS"),
   RUN_CONCURRENCY: positiveInt("RUN_CONCURRENCY"),
   SHUTDOWN_GRACE_SECONDS: positiveInt("SHUTDOWN_GRACE_SECONDS"),
+  RUN_LEASE_SECONDS: positiveSeconds("RUN_LEASE_SECONDS"),
+  RUN_LEASE_RENEW_SECONDS: positiveSeconds("RUN_LEASE_RENEW_SECONDS"),
+  RUN_POLL_SECONDS: positiveSeconds("RUN_POLL_SECONDS"),
   API_RATE_LIMIT: positiveInt("API_RATE_LIMIT"),
   TOOLS_SKIP_APPROVAL: optional,
   LOG_LEVEL: optional.pipe(
@@ -64,6 +87,8 @@ export interface Config {
     rateLimit: number | null;
   };
   databaseUrl: string | null;
+  /** PostgreSQL schema of the checkpoints and the run registry. */
+  databaseSchema: string;
   dataDir: string;
   openai: { apiKey: string | null; baseUrl: string | null; model: string | null };
   runs: {
@@ -72,6 +97,8 @@ export interface Config {
     /** Runs that execute at once in this process; the others wait `queued`. */
     concurrency: number;
   };
+  /** The shared run queue: lease length, lease renewal, and polling when not notified. */
+  queue: { leaseMs: number; renewMs: number; pollMs: number };
   /** On SIGTERM/SIGINT, how long in-flight runs get to reach a checkpoint. */
   shutdownGraceSeconds: number;
   /** Requests per minute each caller (API key; client address without keys) may make. */
@@ -101,6 +128,18 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const values = parsed.data;
   const polarToken = values.POLAR_ACCESS_TOKEN ?? null;
   const apiKeys = values.API_KEYS ? parseApiKeys(values.API_KEYS) : null;
+  const seconds = (value: number | undefined, fallbackMs: number) =>
+    value === undefined ? fallbackMs : value * 1000;
+  const queue = {
+    leaseMs: seconds(values.RUN_LEASE_SECONDS, QUEUE_DEFAULTS.leaseMs),
+    renewMs: seconds(values.RUN_LEASE_RENEW_SECONDS, QUEUE_DEFAULTS.renewMs),
+    pollMs: seconds(values.RUN_POLL_SECONDS, QUEUE_DEFAULTS.pollMs),
+  };
+  if (queue.renewMs >= queue.leaseMs) {
+    throw new ConfigError(
+      `RUN_LEASE_RENEW_SECONDS (${queue.renewMs / 1000}) must be shorter than RUN_LEASE_SECONDS (${queue.leaseMs / 1000}), or leases lapse while runs execute`,
+    );
+  }
   return {
     host: values.HOST,
     port: values.PORT,
@@ -114,6 +153,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
         (polarToken === null ? null : values.POLAR_ENVIRONMENT === "production" ? 500 : 100),
     },
     databaseUrl: values.DATABASE_URL ?? null,
+    databaseSchema: values.DATABASE_SCHEMA,
     dataDir: values.DATA_DIR,
     openai: {
       apiKey: values.OPENAI_API_KEY ?? null,
@@ -124,6 +164,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       waitSeconds: values.RUN_WAIT_SECONDS ?? 30,
       concurrency: values.RUN_CONCURRENCY ?? 8,
     },
+    queue,
     shutdownGraceSeconds: values.SHUTDOWN_GRACE_SECONDS ?? 10,
     apiRateLimit: values.API_RATE_LIMIT ?? 1200,
     tools: { skipApprovalTenants: parseSkipApproval(values.TOOLS_SKIP_APPROVAL, apiKeys) },

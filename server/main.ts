@@ -36,6 +36,7 @@ async function startOrExit(config: Config) {
   try {
     const storage = await createStorage({
       ...(config.databaseUrl ? { databaseUrl: config.databaseUrl } : {}),
+      schema: config.databaseSchema,
       dataDir: config.dataDir,
       onError: (error) => logger.warn({ err: error }, "a PostgreSQL connection failed"),
     });
@@ -64,7 +65,7 @@ console.log(
     "",
     `polar-flows is listening on ${url}`,
     `  API docs:  ${url}/docs   (OpenAPI: ${url}/openapi.json)`,
-    `  Storage:   ${storage.kind === "sqlite" ? `SQLite, ${config.dataDir}/${SQLITE_FILE}` : "PostgreSQL"}`,
+    `  Storage:   ${storage.kind === "sqlite" ? `SQLite, ${config.dataDir}/${SQLITE_FILE}` : `PostgreSQL, schema ${config.databaseSchema}, replica ${app.runService.owner}`}`,
     `  Polar:     ${polar.simulator ? `built-in simulator with demo data at ${polar.simulator.url}` : (config.polar.baseUrl ?? config.polar.environment)}`,
     `  Model:     ${config.openai.apiKey || config.openai.baseUrl ? (config.openai.model ?? "gpt-4o-mini") : "none (templates and rules)"}`,
     `  Auth:      ${config.apiKeys ? `API keys for ${[...config.apiKeys.keys()].join(", ")}` : "off (tenant default)"}`,

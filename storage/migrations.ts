@@ -2,8 +2,8 @@ import type { SqlClient, SqlDialect } from "./sql.ts";
 import { RUN_STATUSES } from "./types.ts";
 
 /**
- * The registry's schema, in order: version n is `MIGRATIONS[n - 1]`. Only ever append (the run
- * leases, for example, will arrive as version 3); never edit an applied step.
+ * The registry's schema, in order: version n is `MIGRATIONS[n - 1]`. Only ever append; never
+ * edit an applied step.
  */
 const MIGRATIONS: ReadonlyArray<(d: SqlDialect) => string[]> = [
   (d) => {
@@ -49,7 +49,64 @@ const MIGRATIONS: ReadonlyArray<(d: SqlDialect) => string[]> = [
     )`,
     `CREATE INDEX run_events_run_idx ON ${d.table("run_events")} (run_id, event_id)`,
   ],
+  // 3: the shared run queue. A run executes under a lease (owner, generation, expiry); a resume
+  // waits in the row until a replica claims it; `run_steps` records who executed what.
+  (d) => {
+    const runs = d.table("runs");
+    const steps = d.table("run_steps");
+    return [
+      `ALTER TABLE ${runs} ADD COLUMN pending_resume ${d.jsonType}`,
+      `ALTER TABLE ${runs} ADD COLUMN lease_owner TEXT`,
+      `ALTER TABLE ${runs} ADD COLUMN lease_generation INTEGER NOT NULL DEFAULT 0`,
+      `ALTER TABLE ${runs} ADD COLUMN lease_expires_at ${d.timestampType}`,
+      // Claims scan only the few unfinished runs; the lease columns stay out of every index, so
+      // renewing a lease is a cheap (PostgreSQL: HOT) update.
+      `CREATE INDEX runs_claimable_idx ON ${runs} (created_at, run_id)
+        WHERE status IN ('queued', 'running')`,
+      `DROP INDEX ${d.table("runs_status_created_idx")}`,
+      `CREATE TABLE ${steps} (
+        step_id ${d.serialKeyType},
+        run_id TEXT NOT NULL,
+        generation INTEGER NOT NULL,
+        owner TEXT NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('claim', 'checkpoint')),
+        checkpoint_id TEXT,
+        step INTEGER,
+        created_at ${d.timestampType} NOT NULL
+      )`,
+      `CREATE INDEX run_steps_run_idx ON ${steps} (run_id, step_id)`,
+      ...(d.kind === "postgres" ? notifyTriggers(d) : []),
+    ];
+  },
 ];
+
+/**
+ * PostgreSQL tells every replica when a run's event log grows, when a run can be claimed, and
+ * when a run is cancelled (its executing replica stops at once).
+ */
+function notifyTriggers(d: SqlDialect): string[] {
+  const notify = d.table("polar_flows_notify");
+  return [
+    `CREATE FUNCTION ${notify}() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+      IF TG_TABLE_NAME = 'run_events' THEN
+        PERFORM pg_notify('${NOTIFY_CHANNEL}', TG_TABLE_SCHEMA || ' event ' || NEW.run_id);
+      ELSIF NEW.status IN ('queued', 'running') AND NEW.lease_owner IS NULL THEN
+        PERFORM pg_notify('${NOTIFY_CHANNEL}', TG_TABLE_SCHEMA || ' ready ' || NEW.run_id);
+      ELSIF NEW.status = 'cancelled' THEN
+        PERFORM pg_notify('${NOTIFY_CHANNEL}', TG_TABLE_SCHEMA || ' cancelled ' || NEW.run_id);
+      END IF;
+      RETURN NULL;
+    END $$`,
+    `CREATE TRIGGER run_events_notify AFTER INSERT ON ${d.table("run_events")}
+      FOR EACH ROW EXECUTE FUNCTION ${notify}()`,
+    `CREATE TRIGGER runs_notify_ready AFTER INSERT OR UPDATE OF status, lease_owner
+      ON ${d.table("runs")} FOR EACH ROW EXECUTE FUNCTION ${notify}()`,
+  ];
+}
+
+/** One channel for every schema; a payload is `<schema> <event|ready|cancelled> <run_id>`. */
+export const NOTIFY_CHANNEL = "polar_flows";
 
 /**
  * Brings the registry schema up to date. The caller holds the connection alone (SQLite: one

@@ -1,10 +1,11 @@
 import { PostgresSaver } from "@langchain/langgraph-checkpoint-postgres";
 import pg from "pg";
 import { SqlRunEventLog } from "./events.ts";
-import { migrateRegistry } from "./migrations.ts";
-import { SqlRunRegistry } from "./registry.ts";
+import { FencedCheckpointer } from "./fenced.ts";
+import { migrateRegistry, NOTIFY_CHANNEL } from "./migrations.ts";
+import { fenceLease, SqlRunRegistry } from "./registry.ts";
 import { numberPlaceholders, postgresDialect, type SqlClient, type SqlDialect } from "./sql.ts";
-import type { Storage } from "./types.ts";
+import type { Storage, StoreChange } from "./types.ts";
 
 export interface PostgresStorageOptions {
   databaseUrl: string;
@@ -24,21 +25,42 @@ export async function openPostgresStorage(options: PostgresStorageOptions): Prom
   });
   // Without a listener, an idle connection's error (server restart) would crash the process.
   pool.on("error", options.onError ?? (() => {}));
+  // Notifications this process caused itself are not news to it.
+  const ownBackends = new Set<number>();
+  pool.on("connect", (connection) => ownBackends.add(backendPid(connection)));
+  pool.on("remove", (connection) => ownBackends.delete(backendPid(connection)));
   try {
     const checkpointer = new PostgresSaver(pool, undefined, { schema });
     await migrate(pool, dialect, schema, checkpointer);
     const client = postgresClient(pool, dialect);
+    const listener = new ChangeListener(options, schema, ownBackends);
     let closing: Promise<void> | undefined;
     return {
       kind: "postgres",
       checkpointer,
+      fencedCheckpointer: (leaseMs) =>
+        new FencedCheckpointer(
+          checkpointer,
+          (lease, step) =>
+            new PostgresSaver(
+              fencingPool(pool, (connection) =>
+                fenceLease(postgresClient(connection, dialect), lease, leaseMs, step),
+              ),
+              undefined,
+              { schema },
+            ),
+        ),
+      watch: (onChange) => listener.add(onChange),
       runs: new SqlRunRegistry(client),
       events: new SqlRunEventLog(client),
       async ping() {
         await client.query(`SELECT 1 FROM ${dialect.table("runs")} LIMIT 1`);
       },
       close() {
-        closing ??= pool.end();
+        closing ??= (async () => {
+          await listener.close();
+          await pool.end();
+        })();
         return closing;
       },
     };
@@ -87,4 +109,124 @@ function postgresClient(db: pg.Pool | pg.PoolClient, dialect: SqlDialect): SqlCl
       return result.rows as Row[];
     },
   };
+}
+
+/**
+ * A pool for one checkpoint write. PostgresSaver opens its transaction with BEGIN; the lease
+ * fence runs right after it, in that transaction, and its row lock on the run lasts until the
+ * write commits — so no claim can take the run over between the check and the write. A saver
+ * that sent anything else first would write unfenced: that is refused, loudly.
+ */
+function fencingPool(pool: pg.Pool, fence: (connection: pg.PoolClient) => Promise<void>): pg.Pool {
+  const connect = async () => {
+    const connection = await pool.connect();
+    let fenced = false;
+    return {
+      async query(text: string, params?: unknown[]) {
+        if (!fenced && text !== "BEGIN" && text !== "ROLLBACK") {
+          throw new Error("a fenced checkpoint write must start with BEGIN");
+        }
+        const result = await connection.query(text, params);
+        if (text === "BEGIN") {
+          await fence(connection);
+          fenced = true;
+        }
+        return result;
+      },
+      release: (error?: Error | boolean) => connection.release(error),
+    };
+  };
+  return { connect } as unknown as pg.Pool;
+}
+
+function backendPid(connection: pg.PoolClient): number {
+  return (connection as unknown as { processID: number }).processID;
+}
+
+/** How long to wait before listening again after the connection dropped. */
+const RELISTEN_DELAY_MS = 1_000;
+
+/**
+ * One connection per process that LISTENs for the triggers' notifications (migration 3) and
+ * hands this schema's to the watchers. Opened with the first watcher; after a drop it listens
+ * again and tells the watchers to re-read (`resync`), since notifications sent meanwhile are lost.
+ */
+class ChangeListener {
+  readonly #options: PostgresStorageOptions;
+  readonly #schema: string;
+  readonly #ownBackends: ReadonlySet<number>;
+  readonly #watchers = new Set<(change: StoreChange) => void>();
+  #connection: pg.Client | null = null;
+  #retry: NodeJS.Timeout | undefined;
+  #started = false;
+  #closed = false;
+
+  constructor(options: PostgresStorageOptions, schema: string, ownBackends: ReadonlySet<number>) {
+    this.#options = options;
+    this.#schema = schema;
+    this.#ownBackends = ownBackends;
+  }
+
+  add(watcher: (change: StoreChange) => void): () => void {
+    this.#watchers.add(watcher);
+    if (!this.#started) {
+      this.#started = true;
+      void this.#listen();
+    }
+    return () => this.#watchers.delete(watcher);
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    clearTimeout(this.#retry);
+    const connection = this.#connection;
+    this.#connection = null;
+    await connection?.end().catch(() => {});
+  }
+
+  #emit(change: StoreChange): void {
+    for (const watcher of this.#watchers) watcher(change);
+  }
+
+  async #listen(): Promise<void> {
+    this.#retry = undefined;
+    if (this.#closed) return;
+    const connection = new pg.Client({
+      connectionString: this.#options.databaseUrl,
+      application_name: "polar-flows-listen",
+      connectionTimeoutMillis: 5_000,
+    });
+    connection.on("notification", (message) => {
+      if (message.channel !== NOTIFY_CHANNEL || this.#ownBackends.has(message.processId)) return;
+      const [schema, kind, runId] = (message.payload ?? "").split(" ");
+      if (schema !== this.#schema || !runId) return;
+      if (kind === "event" || kind === "ready" || kind === "cancelled") {
+        this.#emit({ kind, run_id: runId });
+      }
+    });
+    const dropped = (error?: Error) => {
+      if (this.#connection !== connection) return;
+      this.#connection = null;
+      if (error) this.#options.onError?.(error);
+      void connection.end().catch(() => {});
+      if (!this.#closed) this.#retry = setTimeout(() => void this.#listen(), RELISTEN_DELAY_MS);
+    };
+    connection.on("error", dropped);
+    connection.on("end", () => dropped());
+    try {
+      await connection.connect();
+      await connection.query(`LISTEN ${NOTIFY_CHANNEL}`);
+    } catch (error) {
+      this.#options.onError?.(error as Error);
+      await connection.end().catch(() => {});
+      if (!this.#closed) this.#retry = setTimeout(() => void this.#listen(), RELISTEN_DELAY_MS);
+      return;
+    }
+    if (this.#closed) {
+      await connection.end().catch(() => {});
+      return;
+    }
+    this.#connection = connection;
+    this.#emit({ kind: "resync" });
+  }
 }

@@ -2,21 +2,33 @@ import { randomUUID } from "node:crypto";
 import { placeholders, type SqlClient, type SqlDialect } from "./sql.ts";
 import {
   InvalidCursorError,
+  type Lease,
+  LeaseLostError,
   type ListRunsQuery,
   type NewRun,
+  type PendingResume,
   type RunError,
   type RunPage,
   type RunPatch,
   type RunRecord,
   type RunRegistry,
   type RunStatus,
+  type RunStep,
 } from "./types.ts";
 
 const COLUMNS =
   "run_id, tenant, workflow, status, input, metadata, interrupt, output, error, checkpoint_id, " +
-  "idempotency_key, request_hash, created_at, updated_at";
+  "idempotency_key, request_hash, pending_resume, lease_owner, lease_generation, " +
+  "lease_expires_at, created_at, updated_at";
 
-const JSON_PATCH_FIELDS = ["interrupt", "output", "error", "metadata"] as const;
+const JSON_PATCH_FIELDS = ["interrupt", "output", "error", "metadata", "pending_resume"] as const;
+
+/** A run any replica may claim: waiting to start, or running with no live lease. */
+const CLAIMABLE = (d: SqlDialect) =>
+  `status IN ('queued', 'running') AND (lease_expires_at IS NULL OR lease_expires_at < ${d.now})`;
+
+/** The lease still holds: same owner, same generation, and nobody ended the run meanwhile. */
+const HELD = "run_id = ? AND lease_owner = ? AND lease_generation = ? AND status = 'running'";
 
 interface RunRow {
   run_id: string;
@@ -31,6 +43,10 @@ interface RunRow {
   checkpoint_id: string | null;
   idempotency_key: string | null;
   request_hash: string | null;
+  pending_resume: unknown;
+  lease_owner: string | null;
+  lease_generation: number;
+  lease_expires_at: unknown;
   created_at: unknown;
   updated_at: unknown;
 }
@@ -40,11 +56,13 @@ export class SqlRunRegistry implements RunRegistry {
   readonly #client: SqlClient;
   readonly #d: SqlDialect;
   readonly #runs: string;
+  readonly #steps: string;
 
   constructor(client: SqlClient) {
     this.#client = client;
     this.#d = client.dialect;
     this.#runs = client.dialect.table("runs");
+    this.#steps = client.dialect.table("run_steps");
   }
 
   async create(run: NewRun): Promise<{ run: RunRecord; created: boolean }> {
@@ -120,15 +138,22 @@ export class SqlRunRegistry implements RunRegistry {
 
   async transition(
     runId: string,
-    change: { from: readonly RunStatus[]; to: RunStatus; set?: RunPatch },
+    change: { from: readonly RunStatus[]; to: RunStatus; set?: RunPatch; lease?: Lease },
   ): Promise<RunRecord | null> {
     if (change.from.length === 0) throw new TypeError("transition needs at least one from status");
     const patch = this.#assignments(change.set ?? {});
+    const held = change.lease
+      ? {
+          sql: " AND lease_owner = ? AND lease_generation = ?",
+          params: [change.lease.owner, change.lease.generation],
+        }
+      : { sql: "", params: [] };
     const [run] = await this.#rows(
-      `UPDATE ${this.#runs} SET status = ?, ${patch.sql}
-       WHERE run_id = ? AND status IN (${placeholders(change.from.length)})
+      `UPDATE ${this.#runs}
+       SET status = ?, lease_owner = NULL, lease_expires_at = NULL, ${patch.sql}
+       WHERE run_id = ? AND status IN (${placeholders(change.from.length)})${held.sql}
        RETURNING ${COLUMNS}`,
-      [change.to, ...patch.params, runId, ...change.from],
+      [change.to, ...patch.params, runId, ...change.from, ...held.params],
     );
     return run ?? null;
   }
@@ -142,14 +167,83 @@ export class SqlRunRegistry implements RunRegistry {
     return run ?? null;
   }
 
-  async listByStatus(statuses: readonly RunStatus[], limit: number): Promise<RunRecord[]> {
+  async claim(owner: string, limit: number, leaseMs: number): Promise<RunRecord[]> {
     assertLimit(limit);
-    if (statuses.length === 0) return [];
-    return this.#rows(
-      `SELECT ${COLUMNS} FROM ${this.#runs} WHERE status IN (${placeholders(statuses.length)})
-       ORDER BY created_at, run_id LIMIT ?`,
-      [...statuses, limit],
+    const d = this.#d;
+    const claim = `UPDATE ${this.#runs}
+      SET status = 'running', lease_owner = ?, lease_generation = lease_generation + 1,
+        lease_expires_at = ${d.nowPlus}
+      WHERE run_id IN (
+        SELECT run_id FROM ${this.#runs} WHERE ${CLAIMABLE(d)}
+        ORDER BY created_at, run_id LIMIT ? ${d.skipLocked}
+      ) AND ${CLAIMABLE(d)}
+      RETURNING ${COLUMNS}`;
+    const params = [owner, d.duration(leaseMs), limit];
+    const audit = `INSERT INTO ${this.#steps} (run_id, generation, owner, kind, created_at)`;
+    if (d.kind === "postgres") {
+      // One statement: the claim and its audit rows commit together.
+      const claimed = await this.#rows(
+        `WITH claimed AS (${claim}),
+         audit AS (${audit} SELECT run_id, lease_generation, lease_owner, 'claim', ${d.now} FROM claimed)
+         SELECT * FROM claimed`,
+        params,
+      );
+      // RETURNING promises no order; oldest first, as claimed.
+      return claimed.sort(
+        (a, b) => a.created_at.localeCompare(b.created_at) || a.run_id.localeCompare(b.run_id),
+      );
+    }
+    const claimed = await this.#rows(claim, params);
+    for (const run of claimed) {
+      await this.#client.query(`${audit} VALUES (?, ?, ?, 'claim', ${d.now})`, [
+        run.run_id,
+        run.lease_generation,
+        owner,
+      ]);
+    }
+    return claimed;
+  }
+
+  async renew(leases: readonly Lease[], leaseMs: number): Promise<string[]> {
+    if (leases.length === 0) return [];
+    const rows = await this.#client.query<{ run_id: string }>(
+      `UPDATE ${this.#runs} SET lease_expires_at = ${this.#d.nowPlus}
+       WHERE ${leases.map(() => `(${HELD})`).join(" OR ")}
+       RETURNING run_id`,
+      [this.#d.duration(leaseMs), ...leases.flatMap(leaseParams)],
     );
+    return rows.map((row) => row.run_id);
+  }
+
+  async release(lease: Lease): Promise<boolean> {
+    const rows = await this.#client.query(
+      `UPDATE ${this.#runs} SET lease_owner = NULL, lease_expires_at = NULL WHERE ${HELD}
+       RETURNING run_id`,
+      leaseParams(lease),
+    );
+    return rows.length > 0;
+  }
+
+  async releaseAll(): Promise<number> {
+    const rows = await this.#client.query(
+      `UPDATE ${this.#runs} SET lease_owner = NULL, lease_expires_at = NULL
+       WHERE status = 'running' AND lease_owner IS NOT NULL RETURNING run_id`,
+    );
+    return rows.length;
+  }
+
+  async steps(runId: string): Promise<RunStep[]> {
+    const rows = await this.#client.query<RunStep & { created_at: unknown }>(
+      `SELECT step_id, run_id, generation, owner, kind, checkpoint_id, step, created_at
+       FROM ${this.#steps} WHERE run_id = ? ORDER BY step_id`,
+      [runId],
+    );
+    return rows.map((row) => ({
+      ...row,
+      // PostgreSQL's BIGINT arrives as a string; ids stay far below 2^53.
+      step_id: Number(row.step_id),
+      created_at: this.#d.readTimestamp(row.created_at),
+    }));
   }
 
   /** `col = ?, …, updated_at = now` for the fields the patch sets. */
@@ -196,10 +290,62 @@ export class SqlRunRegistry implements RunRegistry {
       checkpoint_id: row.checkpoint_id,
       idempotency_key: row.idempotency_key,
       request_hash: row.request_hash,
+      pending_resume: d.readJson(row.pending_resume) as PendingResume | null,
+      lease_owner: row.lease_owner,
+      lease_generation: Number(row.lease_generation),
+      lease_expires_at: row.lease_expires_at == null ? null : d.readTimestamp(row.lease_expires_at),
       created_at: d.readTimestamp(row.created_at),
       updated_at: d.readTimestamp(row.updated_at),
     };
   }
+}
+
+function leaseParams(lease: Lease): unknown[] {
+  return [lease.run_id, lease.owner, lease.generation];
+}
+
+/**
+ * The fence in front of every checkpoint write of a run execution: extends the lease if it still
+ * holds, and records a stored checkpoint (`step`) as executed under it — in one statement on
+ * PostgreSQL, on the connection (and so in the transaction) the checkpoint write uses.
+ * Throws `LeaseLostError` when the lease is gone.
+ */
+export async function fenceLease(
+  client: SqlClient,
+  lease: Lease,
+  leaseMs: number,
+  step: { checkpoint_id: string; step: number } | null,
+): Promise<void> {
+  const d = client.dialect;
+  const extend = `UPDATE ${d.table("runs")} SET lease_expires_at = ${d.nowPlus} WHERE ${HELD}
+    RETURNING run_id, lease_generation, lease_owner`;
+  const params = [d.duration(leaseMs), ...leaseParams(lease)];
+  const record = `INSERT INTO ${d.table("run_steps")}
+    (run_id, generation, owner, kind, checkpoint_id, step, created_at)`;
+  let held: unknown[];
+  if (step === null) {
+    held = await client.query(extend, params);
+  } else if (d.kind === "postgres") {
+    held = await client.query(
+      `WITH held AS (${extend})
+       ${record} SELECT run_id, lease_generation, lease_owner, 'checkpoint',
+         CAST(? AS TEXT), CAST(? AS INTEGER), ${d.now} FROM held
+       RETURNING step_id`,
+      [...params, step.checkpoint_id, step.step],
+    );
+  } else {
+    held = await client.query(extend, params);
+    if (held.length > 0) {
+      await client.query(`${record} VALUES (?, ?, ?, 'checkpoint', ?, ?, ${d.now})`, [
+        lease.run_id,
+        lease.generation,
+        lease.owner,
+        step.checkpoint_id,
+        step.step,
+      ]);
+    }
+  }
+  if (held.length === 0) throw new LeaseLostError(lease.run_id);
 }
 
 function assertLimit(limit: number): void {

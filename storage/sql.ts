@@ -14,6 +14,11 @@ export interface SqlDialect {
   readonly serialKeyType: string;
   /** Starts a transaction that will write (SQLite takes the write lock up front). */
   readonly beginWrite: string;
+  /** Now plus a duration: SQL with one `?`, bound to `duration(ms)`. */
+  readonly nowPlus: string;
+  duration(ms: number): unknown;
+  /** Appended to a `SELECT` that claims rows, so concurrent claimers pass each other's by. */
+  readonly skipLocked: string;
   readJson(value: unknown): unknown;
   readTimestamp(value: unknown): string;
 }
@@ -33,6 +38,10 @@ export const sqliteDialect: SqlDialect = {
   timestampType: "TEXT",
   serialKeyType: "INTEGER PRIMARY KEY AUTOINCREMENT",
   beginWrite: "BEGIN IMMEDIATE",
+  nowPlus: "strftime('%Y-%m-%dT%H:%M:%fZ', 'now', ?)",
+  duration: (ms) => `+${ms / 1000} seconds`,
+  // One connection, one statement at a time: nothing to skip.
+  skipLocked: "",
   readJson: (value) => (value == null ? null : JSON.parse(value as string)),
   readTimestamp: (value) => value as string,
 };
@@ -52,6 +61,9 @@ export function postgresDialect(schema: string): SqlDialect {
     timestampType: "TIMESTAMPTZ",
     serialKeyType: "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY",
     beginWrite: "BEGIN",
+    nowPlus: "date_trunc('milliseconds', statement_timestamp()) + CAST(? AS INTERVAL)",
+    duration: (ms) => `${Math.round(ms)} milliseconds`,
+    skipLocked: "FOR UPDATE SKIP LOCKED",
     // node-postgres already parses JSONB values and turns TIMESTAMPTZ into a Date.
     readJson: (value) => value ?? null,
     readTimestamp: (value) => (value as Date).toISOString(),

@@ -3,8 +3,9 @@ import { join } from "node:path";
 import { SqliteSaver } from "@langchain/langgraph-checkpoint-sqlite";
 import Database from "better-sqlite3";
 import { SqlRunEventLog } from "./events.ts";
+import { FencedCheckpointer } from "./fenced.ts";
 import { migrateRegistry } from "./migrations.ts";
-import { SqlRunRegistry } from "./registry.ts";
+import { fenceLease, SqlRunRegistry } from "./registry.ts";
 import { type SqlClient, sqliteDialect } from "./sql.ts";
 import type { Storage } from "./types.ts";
 
@@ -20,11 +21,25 @@ export async function openSqliteStorage(dataDir: string): Promise<Storage> {
     db.pragma("synchronous = NORMAL");
     const client = sqliteClient(db);
     await migrateRegistry(client);
+    // better-sqlite3 is synchronous, so the saver and the registry can share the connection:
+    // their statements never interleave.
+    const checkpointer = new SqliteSaver(db);
     return {
       kind: "sqlite",
-      // better-sqlite3 is synchronous, so the saver and the registry can share the connection:
-      // their statements never interleave.
-      checkpointer: new SqliteSaver(db),
+      checkpointer,
+      // One process: the fence stops a cancelled run's writes; no other replica can take over.
+      fencedCheckpointer: (leaseMs) =>
+        new FencedCheckpointer(checkpointer, (lease, step) => ({
+          async put(config, checkpoint, metadata) {
+            await fenceLease(client, lease, leaseMs, step);
+            return checkpointer.put(config, checkpoint, metadata);
+          },
+          async putWrites(config, writes, taskId) {
+            await fenceLease(client, lease, leaseMs, null);
+            return checkpointer.putWrites(config, writes, taskId);
+          },
+        })),
+      watch: () => () => {},
       runs: new SqlRunRegistry(client),
       events: new SqlRunEventLog(client),
       async ping() {

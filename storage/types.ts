@@ -31,9 +31,43 @@ export interface RunRecord {
   checkpoint_id: string | null;
   idempotency_key: string | null;
   request_hash: string | null;
+  /** A person's answer waiting for a replica to apply it (the run is `running`, not leased yet). */
+  pending_resume: PendingResume | null;
+  /** The replica executing the run, while it holds the lease; null: nobody (queued, or settled). */
+  lease_owner: string | null;
+  /** Grows by one with each claim: the fencing token of the current (or last) execution. */
+  lease_generation: number;
+  /** ISO 8601; after it, any replica may claim the run. */
+  lease_expires_at: string | null;
   /** ISO 8601, millisecond precision, UTC. */
   created_at: string;
   updated_at: string;
+}
+
+export interface PendingResume {
+  interrupt_id: string;
+  value: unknown;
+}
+
+/** The right to execute one run, held by one replica; `generation` fences out earlier holders. */
+export interface Lease {
+  run_id: string;
+  owner: string;
+  generation: number;
+}
+
+/** Where an execution's lease travels in its LangGraph config (`configurable`). */
+export const LEASE_KEY = "polar_flows_lease";
+
+/** A write refused because the writer's lease on the run is gone (taken over, cancelled). */
+export class LeaseLostError extends Error {
+  readonly runId: string;
+
+  constructor(runId: string) {
+    super(`the lease on run ${runId} was lost; another replica or a cancel has it now`);
+    this.name = "LeaseLostError";
+    this.runId = runId;
+  }
 }
 
 export interface NewRun {
@@ -54,7 +88,10 @@ export interface NewRun {
  * `undefined` leaves a field as it is, `null` clears it.
  */
 export type RunPatch = Partial<
-  Pick<RunRecord, "interrupt" | "output" | "error" | "checkpoint_id" | "metadata">
+  Pick<
+    RunRecord,
+    "interrupt" | "output" | "error" | "checkpoint_id" | "metadata" | "pending_resume"
+  >
 >;
 
 export interface ListRunsQuery {
@@ -82,17 +119,44 @@ export interface RunRegistry {
   /** Newest first. Throws `InvalidCursorError` for a cursor it did not issue. */
   list(query: ListRunsQuery): Promise<RunPage>;
   /**
-   * Atomic compare-and-set of the status: `null` when the run is unknown or its status is
-   * not one of `from`. Always bumps `updated_at`.
+   * Atomic compare-and-set of the status: `null` when the run is unknown, its status is not one
+   * of `from`, or (with `lease`) that lease no longer holds. Always bumps `updated_at`, and ends
+   * any lease: the run is finished, waits for a person, or is back in the queue for any replica.
    */
   transition(
     runId: string,
-    change: { from: readonly RunStatus[]; to: RunStatus; set?: RunPatch },
+    change: { from: readonly RunStatus[]; to: RunStatus; set?: RunPatch; lease?: Lease },
   ): Promise<RunRecord | null>;
   /** Unconditional patch (bumps `updated_at`); `null` for an unknown run. */
   update(runId: string, set: RunPatch): Promise<RunRecord | null>;
-  /** Across tenants, oldest first: the runs to continue at start-up. */
-  listByStatus(statuses: readonly RunStatus[], limit: number): Promise<RunRecord[]>;
+  /**
+   * The shared run queue: atomically leases up to `limit` runs that are `queued`, or `running`
+   * with no live lease (handed back, or their replica died), oldest first, to `owner` for
+   * `leaseMs`; each claim bumps the generation (`queued` ones become `running`). Concurrent
+   * claims never return the same run.
+   */
+  claim(owner: string, limit: number, leaseMs: number): Promise<RunRecord[]>;
+  /** Extends the leases that still hold; answers the run ids whose lease does. */
+  renew(leases: readonly Lease[], leaseMs: number): Promise<string[]>;
+  /** Hands a running run back to the queue at once (graceful drain); false if the lease was gone. */
+  release(lease: Lease): Promise<boolean>;
+  /** One node only (SQLite): every lease left by an earlier process is void. Answers how many. */
+  releaseAll(): Promise<number>;
+  /** Who executed the run: each claim and each stored checkpoint, in the order they happened. */
+  steps(runId: string): Promise<RunStep[]>;
+}
+
+/** A claim of a run, or a checkpoint stored under a claim's lease (`run_steps`). */
+export interface RunStep {
+  step_id: number;
+  run_id: string;
+  generation: number;
+  owner: string;
+  kind: "claim" | "checkpoint";
+  checkpoint_id: string | null;
+  step: number | null;
+  /** ISO 8601, millisecond precision, UTC. */
+  created_at: string;
 }
 
 export const RUN_EVENT_TYPES = ["status", "node", "interrupt"] as const;
@@ -121,9 +185,30 @@ export interface RunEventLog {
   latest(runId: string, type: RunEventType): Promise<RunEvent | null>;
 }
 
+/** Something another replica did, heard through the store (PostgreSQL LISTEN/NOTIFY). */
+export type StoreChange =
+  /** A run's event log grew. */
+  | { kind: "event"; run_id: string }
+  /** A run can be claimed (queued, handed back). */
+  | { kind: "ready"; run_id: string }
+  /** A run was cancelled: the replica executing it stops. */
+  | { kind: "cancelled"; run_id: string }
+  /** Changes may have been missed (the listening connection was re-established). */
+  | { kind: "resync" };
+
 export interface Storage {
   kind: "sqlite" | "postgres";
+  /** Reads, and writes outside any run execution (tests, benchmarks). */
   checkpointer: BaseCheckpointSaver;
+  /**
+   * The checkpointer run executions use: a write commits only while the lease the execution's
+   * config carries (`LEASE_KEY`) holds — checked in the write's own transaction on PostgreSQL —
+   * and extends that lease by `leaseMs`; otherwise it throws `LeaseLostError`. Each stored
+   * checkpoint is recorded in `run_steps` with the lease's owner and generation.
+   */
+  fencedCheckpointer(leaseMs: number): BaseCheckpointSaver;
+  /** Hears what other processes change; SQLite (one process) has nothing to tell. */
+  watch(listener: (change: StoreChange) => void): () => void;
   runs: RunRegistry;
   events: RunEventLog;
   /** Readiness: resolves when the store answers, throws otherwise. */

@@ -108,7 +108,13 @@ export function createSimulator(options: SimulatorOptions = {}): {
   };
 
   // Long external ids must reach the routes (Fastify's default cuts path parameters at 100).
-  const app = Fastify({ logger: options.logger ?? false, routerOptions: { maxParamLength: 1000 } });
+  // Closing ends every connection: one that was busy at close (a cancelled run's last request)
+  // would otherwise be kept alive, and hold the close, for Fastify's 72 s keep-alive timeout.
+  const app = Fastify({
+    logger: options.logger ?? false,
+    forceCloseConnections: true,
+    routerOptions: { maxParamLength: 1000 },
+  });
 
   // Hooks run after the body is parsed, so the request log has it even for rejected requests.
   app.addHook("preHandler", async (request, reply) => {

@@ -1,6 +1,7 @@
 /**
- * The run service, decorated onto the instance for the routes; runs left behind by a crash or
- * a restart continue when the server is ready, and in-flight steps are drained on close.
+ * The run service, decorated onto the instance for the routes. When the server is ready it
+ * joins the shared run queue (runs left behind by a crash or a restart continue); on close it
+ * drains: in-flight steps reach a checkpoint and their runs go back to the queue.
  */
 import type { FastifyInstance } from "fastify";
 import fp from "fastify-plugin";
@@ -21,8 +22,8 @@ export interface RunsPluginOptions {
 async function runs(app: FastifyInstance, options: RunsPluginOptions) {
   app.decorate("runService", options.service);
   app.addHook("onReady", async () => {
-    const recovered = await options.service.recover();
-    if (recovered > 0) app.log.info({ runs: recovered }, "continuing runs left queued or running");
+    const handedBack = await options.service.recover();
+    if (handedBack > 0) app.log.info({ runs: handedBack }, "continuing runs left running");
   });
   // preClose, not onClose: waiting requests and event streams must be answered before the
   // server stops taking connections.

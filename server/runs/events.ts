@@ -1,6 +1,7 @@
 /**
  * What happens to runs, as a stored, numbered log (for `Last-Event-ID` replay, across
- * restarts) and as live notifications (for open event streams and waiting requests).
+ * restarts and replicas) and as live notifications (for open event streams and waiting
+ * requests) — from this process, and from the others through the store's notifications.
  */
 import { EventEmitter } from "node:events";
 import type { FastifyBaseLogger } from "fastify";
@@ -30,11 +31,12 @@ export class RunEvents {
 
   /** Stores the event and tells the listeners. A failure is logged, never thrown: events are a view. */
   async record(runId: string, type: RunEventType, data: unknown): Promise<RunEvent | null> {
-    const [event] = await this.#recordAll(runId, [{ type, data }]);
+    const [event] = await this.recordAll(runId, [{ type, data }]);
     return event ?? null;
   }
 
-  async #recordAll(
+  /** Several events at once, in one statement (so other replicas see them together). */
+  async recordAll(
     runId: string,
     events: { type: RunEventType; data: unknown }[],
   ): Promise<RunEvent[]> {
@@ -66,7 +68,7 @@ export class RunEvents {
       timer = undefined;
       const batch = pending;
       pending = [];
-      if (batch.length > 0) chain = chain.then(() => this.#recordAll(runId, batch));
+      if (batch.length > 0) chain = chain.then(() => this.recordAll(runId, batch));
       return chain;
     };
     return {
@@ -80,9 +82,19 @@ export class RunEvents {
     };
   }
 
-  subscribe(runId: string, listener: (event: RunEvent) => void): () => void {
+  /**
+   * `listener` gets each event this process records for the run, and `null` when another
+   * replica changed the run (read the store to see what).
+   */
+  subscribe(runId: string, listener: (event: RunEvent | null) => void): () => void {
     this.#emitter.on(runId, listener);
     return () => this.#emitter.off(runId, listener);
+  }
+
+  /** Another replica recorded events for the run (`undefined`: maybe for any run). */
+  changedElsewhere(runId?: string): void {
+    const runIds = runId === undefined ? this.#emitter.eventNames() : [runId];
+    for (const id of runIds) this.#emitter.emit(id, null);
   }
 
   after(runId: string, afterEventId: number, limit: number): Promise<RunEvent[]> {

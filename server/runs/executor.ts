@@ -1,121 +1,234 @@
 /**
- * Where runs execute: at most `concurrency` at once in this process, and one job per run at a
- * time — a job submitted for a run that still has one starts after it. Every job gets an
- * AbortSignal, aborted when its run is cancelled or when the server shuts down.
+ * Where runs execute: this replica's share of the shared run queue (DESIGN §8). It claims runs
+ * from the registry — never more than `concurrency` at once — under leases it renews while they
+ * run, and hands each to `execute`. Every execution gets an AbortSignal, aborted when its run is
+ * cancelled here, when its lease is lost (taken over, or the run was cancelled elsewhere), or
+ * when the replica shuts down. The store is the only coordination between replicas.
  */
+import { randomBytes } from "node:crypto";
+import { hostname } from "node:os";
+import type { FastifyBaseLogger } from "fastify";
+import type { Lease, RunRecord, RunRegistry } from "../../storage/index.ts";
 
-/** Abort reasons a job can tell apart. */
+/** Abort reasons an execution can tell apart. */
 export const CANCELLED = "cancelled";
 export const SHUTDOWN = "shutdown";
+export const LEASE_LOST = "lease_lost";
+export type AbortReason = typeof CANCELLED | typeof SHUTDOWN | typeof LEASE_LOST;
 
-type Job = (signal: AbortSignal) => Promise<void>;
+/**
+ * How an execution ended: `done` — the run moved on (settled, or is not ours any more); `paused`
+ * — it stopped between steps (shutdown) and goes back to the queue for any replica.
+ */
+export type Outcome = "done" | "paused";
 
-interface Entry {
+export interface QueueSettings {
+  /** How long a claim (or a renewal) holds a run before other replicas may take it over. */
+  leaseMs: number;
+  /** How often the leases of running runs are renewed; well below `leaseMs`. */
+  renewMs: number;
+  /** How often the queue is looked at without being told (notifications cover the rest). */
+  pollMs: number;
+}
+
+export interface ExecutorOptions extends QueueSettings {
+  runs: RunRegistry;
+  concurrency: number;
+  /** This replica's name in leases; default: host, process id and a random suffix. */
+  owner?: string;
+  execute: (record: RunRecord, lease: Lease, signal: AbortSignal) => Promise<Outcome>;
+  log: FastifyBaseLogger;
+}
+
+interface Execution {
+  lease: Lease;
   controller: AbortController;
-  started: boolean;
+  /** `performance.now()` when the lease was last known to be extended. */
+  renewedAt: number;
   done: Promise<void>;
 }
 
 export class Executor {
-  readonly #concurrency: number;
-  #running = 0;
-  readonly #waiting: (() => void)[] = [];
-  readonly #entries = new Map<string, Entry>();
+  readonly owner: string;
+  readonly #options: ExecutorOptions;
+  readonly #executions = new Map<string, Execution>();
+  #pumping = false;
+  #pumpAgain = false;
+  #timers: NodeJS.Timeout[] = [];
+  #started = false;
   #closing = false;
 
-  constructor(concurrency: number) {
-    this.#concurrency = concurrency;
+  constructor(options: ExecutorOptions) {
+    this.#options = options;
+    this.owner = options.owner ?? `${hostname()}:${process.pid}:${randomBytes(3).toString("hex")}`;
   }
 
   get closing(): boolean {
     return this.#closing;
   }
 
-  /** Jobs submitted and not finished. */
+  /** Runs executing here now. */
   get size(): number {
-    return this.#entries.size;
+    return this.#executions.size;
+  }
+
+  /** Starts claiming (idempotent): at once, then on every poll and every `wake`. */
+  start(): void {
+    if (this.#started || this.#closing) return;
+    this.#started = true;
+    const { pollMs, renewMs } = this.#options;
+    this.#timers = [
+      setInterval(() => this.wake(), pollMs),
+      setInterval(() => void this.#renew(), renewMs),
+    ];
+    for (const timer of this.#timers) timer.unref();
+    this.wake();
+  }
+
+  /** Looks at the queue now: a run was queued or handed back, or a slot came free. */
+  wake(): void {
+    if (!this.#started) {
+      this.start();
+      return;
+    }
+    void this.#pump();
+  }
+
+  abort(runId: string, reason: AbortReason): void {
+    this.#executions.get(runId)?.controller.abort(reason);
   }
 
   /**
-   * Runs `job` for the run once a slot is free and the run's previous job has finished.
-   * Resolves when the job has finished (or was aborted before it started). During shutdown
-   * nothing is started: the run stays as it is in the registry, for the next start-up.
-   */
-  submit(runId: string, job: Job): Promise<void> {
-    if (this.#closing) return Promise.resolve();
-    const previous = this.#entries.get(runId)?.done;
-    const entry: Entry = {
-      controller: new AbortController(),
-      started: false,
-      done: Promise.resolve(),
-    };
-    const { signal } = entry.controller;
-    entry.done = (async () => {
-      try {
-        await previous;
-        if (!(await this.#acquire(signal))) return;
-        try {
-          entry.started = true;
-          if (!signal.aborted) await job(signal);
-        } finally {
-          this.#release();
-        }
-      } finally {
-        if (this.#entries.get(runId) === entry) this.#entries.delete(runId);
-      }
-    })();
-    this.#entries.set(runId, entry);
-    return entry.done;
-  }
-
-  abort(runId: string, reason: typeof CANCELLED | typeof SHUTDOWN): void {
-    this.#entries.get(runId)?.controller.abort(reason);
-  }
-
-  /**
-   * Stops taking jobs, drops the ones still waiting for a slot, gives the running ones `graceMs`
-   * to finish, then aborts them (their runs keep their last checkpoint and are continued at
-   * the next start-up).
+   * Graceful drain: claims nothing more, gives running executions `graceMs` to stop (each
+   * stops at its next checkpoint once the caller asks it to), then aborts the rest. Executions
+   * that paused hand their runs back to the queue, so another replica continues them at once.
    */
   async drain(graceMs: number): Promise<void> {
     this.#closing = true;
-    for (const entry of this.#entries.values()) {
-      if (!entry.started) entry.controller.abort(SHUTDOWN);
+    clearInterval(this.#timers[0]);
+    const allDone = async () => {
+      while (this.#executions.size > 0) {
+        await Promise.allSettled([...this.#executions.values()].map((execution) => execution.done));
+      }
+    };
+    if (!(await finishesWithin(allDone(), graceMs))) {
+      for (const execution of this.#executions.values()) execution.controller.abort(SHUTDOWN);
+      // An aborted step returns promptly; bounded all the same.
+      await finishesWithin(allDone(), 5_000);
     }
-    const allDone = () =>
-      Promise.allSettled([...this.#entries.values()].map((entry) => entry.done));
-    if (await finishesWithin(allDone(), graceMs)) return;
-    for (const entry of this.#entries.values()) entry.controller.abort(SHUTDOWN);
-    // An aborted step returns promptly; bounded all the same.
-    await finishesWithin(allDone(), 5_000);
+    for (const timer of this.#timers) clearInterval(timer);
   }
 
-  /** Waits for a slot; false when the signal aborts first. */
-  #acquire(signal: AbortSignal): Promise<boolean> {
-    if (signal.aborted) return Promise.resolve(false);
-    if (this.#running < this.#concurrency) {
-      this.#running += 1;
-      return Promise.resolve(true);
+  /** Claims runs while slots are free; one pump at a time, re-run if woken meanwhile. */
+  async #pump(): Promise<void> {
+    if (this.#pumping) {
+      this.#pumpAgain = true;
+      return;
     }
-    return new Promise((resolve) => {
-      const grant = () => {
-        signal.removeEventListener("abort", giveUp);
-        this.#running += 1;
-        resolve(true);
-      };
-      const giveUp = () => {
-        const index = this.#waiting.indexOf(grant);
-        if (index >= 0) this.#waiting.splice(index, 1);
-        resolve(false);
-      };
-      signal.addEventListener("abort", giveUp, { once: true });
-      this.#waiting.push(grant);
-    });
+    this.#pumping = true;
+    try {
+      do {
+        this.#pumpAgain = false;
+        while (!this.#closing) {
+          const free = this.#options.concurrency - this.#executions.size;
+          if (free <= 0) break;
+          const claimed = await this.#options.runs.claim(this.owner, free, this.#options.leaseMs);
+          for (const record of claimed) this.#run(record);
+          if (claimed.length < free) break;
+        }
+      } while (this.#pumpAgain && !this.#closing);
+    } catch (error) {
+      this.#options.log.warn({ err: error }, "could not claim runs from the queue");
+    } finally {
+      this.#pumping = false;
+    }
   }
 
-  #release(): void {
-    this.#running -= 1;
-    this.#waiting.shift()?.();
+  #run(record: RunRecord): void {
+    const lease: Lease = {
+      run_id: record.run_id,
+      owner: this.owner,
+      generation: record.lease_generation,
+    };
+    // Our own earlier execution of this run lost its lease (it could not renew in time) and
+    // has not noticed yet: it stops, and its writes are fenced out by the generation.
+    this.#executions.get(record.run_id)?.controller.abort(LEASE_LOST);
+    const execution: Execution = {
+      lease,
+      controller: new AbortController(),
+      renewedAt: performance.now(),
+      done: Promise.resolve(),
+    };
+    this.#executions.set(record.run_id, execution);
+    this.#options.log.debug(
+      { run_id: record.run_id, generation: lease.generation },
+      "claimed a run from the queue",
+    );
+    execution.done = (async () => {
+      try {
+        // Claimed just as the drain began: straight back to the queue.
+        const outcome = this.#closing
+          ? "paused"
+          : await this.#options.execute(record, lease, execution.controller.signal);
+        if (outcome === "paused" && (await this.#options.runs.release(lease))) {
+          this.#options.log.info(
+            { run_id: record.run_id },
+            "handed a paused run back to the queue",
+          );
+        }
+      } catch (error) {
+        // The lease lapses and the run is tried again then, by any replica.
+        this.#options.log.error(
+          { run_id: record.run_id, err: error },
+          "run execution failed unexpectedly",
+        );
+      } finally {
+        if (this.#executions.get(record.run_id) === execution) {
+          this.#executions.delete(record.run_id);
+        }
+        if (!this.#closing) this.wake();
+      }
+    })();
+  }
+
+  /**
+   * Extends the leases of every execution here in one statement. An execution whose lease is
+   * gone stops; so does one whose lease could not be renewed for nearly a lease's length (the
+   * store unreachable), before another replica may take its run over.
+   */
+  async #renew(): Promise<void> {
+    const { leaseMs, renewMs } = this.#options;
+    const executions = [...this.#executions.values()];
+    if (executions.length === 0) return;
+    const asked = performance.now();
+    try {
+      const held = new Set(
+        await this.#options.runs.renew(
+          executions.map((execution) => execution.lease),
+          leaseMs,
+        ),
+      );
+      for (const execution of executions) {
+        if (held.has(execution.lease.run_id)) execution.renewedAt = asked;
+        else this.#lose(execution, "the run was cancelled or taken over");
+      }
+    } catch (error) {
+      this.#options.log.warn({ err: error }, "could not renew run leases");
+      for (const execution of executions) {
+        if (performance.now() - execution.renewedAt > leaseMs - renewMs) {
+          this.#lose(execution, "its lease could not be renewed in time");
+        }
+      }
+    }
+  }
+
+  #lose(execution: Execution, why: string): void {
+    if (execution.controller.signal.aborted) return;
+    this.#options.log.warn(
+      { run_id: execution.lease.run_id, generation: execution.lease.generation },
+      `stopping a run here: ${why}`,
+    );
+    execution.controller.abort(LEASE_LOST);
   }
 }
 

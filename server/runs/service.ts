@@ -4,7 +4,12 @@
  *
  * Status changes are compare-and-set transitions in the registry, so that two requests never
  * both win (two resumes of one interrupt: one runs, the other gets 409), and a run's final
- * status is written `from: ["running"]` only, so a cancel is never overwritten.
+ * status is written `from: ["running"]` under the execution's lease only, so a cancel is never
+ * overwritten and a replica that lost the run writes nothing.
+ *
+ * Execution goes through the shared run queue in the store: starting, resuming or retrying a
+ * run makes it claimable, and any replica's executor (this one's, usually first) claims it.
+ * A request that waits watches the run in the store, wherever it executes.
  */
 import { createHash } from "node:crypto";
 import type { FastifyBaseLogger } from "fastify";
@@ -13,7 +18,9 @@ import { getWorkflow, type Workflow, workflows } from "../../graphs/index.ts";
 import {
   advanceRun,
   checkResume,
+  LEASE_LOST_CODE,
   type PendingInterrupt,
+  pendingInterruptId,
   ResumeRejectedError,
   type RunStart,
   type StepResult,
@@ -22,16 +29,19 @@ import { validate } from "../../lib/validation.ts";
 import type { WorkflowDeps } from "../../nodes/context.ts";
 import {
   InvalidCursorError,
+  type Lease,
   type RunEventType,
   type RunPatch,
   type RunRecord,
   type RunRegistry,
   type RunStatus,
   type Storage,
+  type StoreChange,
 } from "../../storage/index.ts";
+import { QUEUE_DEFAULTS } from "../config.ts";
 import { conflict, invalid, notFound, PROBLEM_TYPES, ProblemError } from "../problem.ts";
 import { RunEvents, SETTLED_STATUSES } from "./events.ts";
-import { CANCELLED, Executor, SHUTDOWN } from "./executor.ts";
+import { CANCELLED, Executor, type Outcome, type QueueSettings, SHUTDOWN } from "./executor.ts";
 import {
   type CheckpointState,
   type CheckpointSummary,
@@ -45,32 +55,34 @@ import {
 type Compiled = ReturnType<Workflow["build"]>;
 type StateSnapshot = Awaited<ReturnType<Compiled["getState"]>>;
 
-/** How an execution moves a run on. */
-type Move =
-  /** A new (or recovered) run: from its input, or from its last checkpoint if it has one. */
-  { kind: "start"; claim: boolean } | { kind: "resume"; value: unknown } | { kind: "retry" };
-
 export interface RunServiceOptions {
-  storage: Pick<Storage, "runs" | "events" | "checkpointer">;
+  storage: Pick<
+    Storage,
+    "kind" | "runs" | "events" | "checkpointer" | "fencedCheckpointer" | "watch"
+  >;
   deps: WorkflowDeps;
   logger: FastifyBaseLogger;
   /** The longest a `wait: true` request waits for a run to pause or end. */
   waitMs: number;
-  /** Runs that execute at once. */
+  /** Runs that execute at once in this process. */
   concurrency: number;
+  /** Lease length, renewal and polling of the shared run queue (default `QUEUE_DEFAULTS`). */
+  queue?: Partial<QueueSettings>;
+  /** This replica's name in leases (default: host, process id, a random suffix). */
+  owner?: string;
 }
-
-/** Runs left queued or running are picked up at start-up, up to this many. */
-const RECOVERY_BATCH = 10_000;
 
 export class RunService {
   readonly events: RunEvents;
+  readonly #storage: RunServiceOptions["storage"];
   readonly #runs: RunRegistry;
   readonly #checkpointer: Storage["checkpointer"];
   readonly #deps: WorkflowDeps;
   readonly #log: FastifyBaseLogger;
   readonly #waitMs: number;
+  readonly #pollMs: number;
   readonly #executor: Executor;
+  #unwatch: (() => void) | undefined;
   readonly #graphs = new Map<string, Compiled>();
   /** tenant + idempotency key → fingerprint, while the first request with that key is answered. */
   readonly #keysInFlight = new Map<string, string>();
@@ -79,16 +91,33 @@ export class RunService {
   #workflowViews: WorkflowView[] | undefined;
 
   constructor(options: RunServiceOptions) {
+    const queue = { ...QUEUE_DEFAULTS, ...options.queue };
+    this.#storage = options.storage;
     this.#runs = options.storage.runs;
     this.#checkpointer = options.storage.checkpointer;
     this.events = new RunEvents(options.storage.events, options.logger);
     this.#deps = options.deps;
     this.#log = options.logger;
     this.#waitMs = options.waitMs;
-    this.#executor = new Executor(options.concurrency);
+    this.#pollMs = queue.pollMs;
+    this.#executor = new Executor({
+      ...queue,
+      runs: this.#runs,
+      concurrency: options.concurrency,
+      ...(options.owner ? { owner: options.owner } : {}),
+      execute: (record, lease, signal) => this.#advance(record, lease, signal),
+      log: options.logger,
+    });
+    // Executions write through the fence; reads see the same store.
+    const checkpointer = options.storage.fencedCheckpointer(queue.leaseMs);
     for (const workflow of Object.values(workflows)) {
-      this.#graphs.set(workflow.name, workflow.build(options.storage.checkpointer));
+      this.#graphs.set(workflow.name, workflow.build(checkpointer));
     }
+  }
+
+  /** This replica's name in run leases. */
+  get owner(): string {
+    return this.#executor.owner;
   }
 
   /** Aborted when the service shuts down (event streams end). */
@@ -200,8 +229,7 @@ export class RunService {
    */
   async resume(tenant: string, runId: string, body: ResumeBody): Promise<Run> {
     const record = await this.#find(tenant, runId);
-    let claimed: RunRecord | null;
-    let move: Move;
+    let moved: RunRecord | null;
     if (!("resume" in body)) {
       if (record.status !== "failed" || !record.error?.retryable) {
         throw conflict(
@@ -210,12 +238,11 @@ export class RunService {
             : `Only a run that failed with a retryable error can be retried; this one is ${describeStatus(record)}.`,
         );
       }
-      claimed = await this.#setStatus(runId, {
+      moved = await this.#setStatus(runId, {
         from: ["failed"],
         to: "running",
         set: { error: null },
       });
-      move = { kind: "retry" };
     } else {
       if (record.status !== "interrupted") {
         throw conflict(`The run is ${describeStatus(record)}, not waiting for an answer.`);
@@ -237,16 +264,16 @@ export class RunService {
           errors: error.issues,
         });
       }
-      claimed = await this.#setStatus(runId, {
+      // The answer waits in the run until a replica claims it.
+      moved = await this.#setStatus(runId, {
         from: ["interrupted"],
         to: "running",
-        set: { interrupt: null },
+        set: { interrupt: null, pending_resume: { interrupt_id: pending.id, value } },
       });
-      move = { kind: "resume", value };
     }
-    if (!claimed) throw conflict("Another request moved the run on first.");
-    const done = this.#execute(claimed, move);
-    return body.wait ? this.#waitUntilSettled(claimed, done) : runView(claimed);
+    if (!moved) throw conflict("Another request moved the run on first.");
+    this.#work();
+    return body.wait ? this.#waitUntilSettled(moved) : runView(moved);
   }
 
   /** Cancels a run that has not finished: queued, running, interrupted or retryable-failed. */
@@ -263,9 +290,11 @@ export class RunService {
       const cancelled = await this.#setStatus(runId, {
         from: [record.status],
         to: "cancelled",
-        set: { interrupt: null },
+        set: { interrupt: null, pending_resume: null },
       });
       if (cancelled) {
+        // Executing here: stop now. Elsewhere: that replica hears of it (PostgreSQL NOTIFY),
+        // and its lease is gone with the status, so its next renewal or write stops it anyway.
         this.#executor.abort(runId, CANCELLED);
         return runView(cancelled);
       }
@@ -350,50 +379,65 @@ export class RunService {
 
   // ---- lifecycle ----
 
-  /** At start-up: runs left queued or running (a crash, a restart) go on from their last checkpoint. */
+  /**
+   * At start-up: this replica joins the run queue, and runs left queued or running continue
+   * from their last checkpoint. One node (SQLite): the leases an earlier process left are void,
+   * so its runs go on at once (answers how many were running). Several (PostgreSQL): a dead
+   * replica's runs are taken over as their leases lapse.
+   */
   async recover(): Promise<number> {
-    const stranded = await this.#runs.listByStatus(["queued", "running"], RECOVERY_BATCH);
-    for (const record of stranded) {
-      this.#log.info(
-        { run_id: record.run_id, status: record.status },
-        "continuing a run after a restart",
-      );
-      void this.#execute(record, { kind: "start", claim: record.status === "queued" });
-    }
-    return stranded.length;
+    const handedBack = this.#storage.kind === "sqlite" ? await this.#runs.releaseAll() : 0;
+    this.#work();
+    return handedBack;
   }
 
   /**
-   * Shutdown: no new executions; each running run stops once its current step is stored, or
-   * after `graceMs`. Those runs stay `running` in the registry and continue at the next start-up.
+   * Shutdown: no new claims; each running run stops once its current step is stored, or after
+   * `graceMs`, and goes back to the queue at once (still `running`), for another replica or the
+   * next start-up.
    */
   async close(graceMs: number): Promise<void> {
     this.#closing.abort();
     await this.#executor.drain(graceMs);
+    this.#unwatch?.();
   }
 
   // ---- execution ----
 
-  /** Queues the execution of a run just created and, if asked, waits for it to settle. */
+  /** Queues a run just created and, if asked, waits for it to settle. */
   async #launch(record: RunRecord, wait: boolean): Promise<Run> {
     await this.events.record(record.run_id, "status", runView(record));
-    const done = this.#execute(record, { kind: "start", claim: true });
-    return wait ? this.#waitUntilSettled(record, done) : runView(record);
+    this.#work();
+    return wait ? this.#waitUntilSettled(record) : runView(record);
   }
 
-  #execute(record: RunRecord, move: Move): Promise<void> {
-    return this.#executor
-      .submit(record.run_id, (signal) => this.#advance(record, move, signal))
-      .catch((error: unknown) => {
-        this.#log.error({ run_id: record.run_id, err: error }, "run execution failed unexpectedly");
-      });
+  /** Takes part in the queue (from the first use on) and looks at it now. */
+  #work(): void {
+    this.#unwatch ??= this.#storage.watch((change) => this.#heard(change));
+    this.#executor.wake();
   }
 
-  async #advance(record: RunRecord, move: Move, signal: AbortSignal): Promise<void> {
+  #heard(change: StoreChange): void {
+    if (change.kind === "event") {
+      this.events.changedElsewhere(change.run_id);
+    } else if (change.kind === "ready") {
+      this.#executor.wake();
+    } else if (change.kind === "cancelled") {
+      this.#executor.abort(change.run_id, CANCELLED);
+    } else {
+      this.events.changedElsewhere();
+      this.#executor.wake();
+    }
+  }
+
+  /** One execution of a claimed run, until it pauses or ends; see `Outcome`. */
+  async #advance(record: RunRecord, lease: Lease, signal: AbortSignal): Promise<Outcome> {
     const runId = record.run_id;
+    // Its first claim took it from queued to running.
+    if (record.lease_generation === 1) await this.events.record(runId, "status", runView(record));
     const workflow = getWorkflow(record.workflow);
     if (!workflow) {
-      await this.#settle(runId, {
+      await this.#settle(lease, {
         status: "failed",
         error: {
           code: "internal",
@@ -402,27 +446,20 @@ export class RunService {
         },
         checkpoint_id: null,
       });
-      return;
+      return "done";
     }
-    if (move.kind === "start" && move.claim) {
-      const claimed = await this.#setStatus(runId, { from: ["queued"], to: "running" });
-      if (!claimed) return; // cancelled while it waited
-    }
-    let start: RunStart;
-    if (move.kind === "resume") start = { resume: move.value };
-    else if (move.kind === "retry") start = { retry: true };
-    else start = (await this.#hasCheckpoint(runId)) ? { retry: true } : { input: record.input };
-
+    const graph = this.#graph(workflow.name);
     const recorder = this.events.recorder(runId);
     let result: StepResult;
     try {
-      result = await advanceRun(workflow, this.#graph(workflow.name), runId, start, {
+      result = await advanceRun(workflow, graph, runId, await this.#startOf(record, graph), {
         deps: this.#deps,
+        lease,
         signal,
         onNodeUpdate: (node, update) => {
           recorder.node(node, update);
-          // Shutting down: this step's writes are stored, so the run stops here and the next
-          // start-up goes on from this point.
+          // Shutting down: this step's writes are on their way to the store, so the run stops
+          // here and goes back to the queue from this point.
           if (this.#closing.signal.aborted) this.#executor.abort(runId, SHUTDOWN);
         },
       });
@@ -440,17 +477,39 @@ export class RunService {
       };
     }
     await recorder.flush();
-    if (signal.aborted && result.status === "failed") {
-      // Cancelled (the cancel wrote the status) or shutting down (left running, for recovery).
-      if (signal.reason === SHUTDOWN) this.#log.info({ run_id: runId }, "run paused by shutdown");
-      return;
+    if (result.status === "failed" && result.error.code === LEASE_LOST_CODE) {
+      this.#log.info({ run_id: runId }, "run lost its lease; its result is dropped");
+      return "done";
     }
-    await this.#settle(runId, result);
+    if (signal.aborted && result.status === "failed") {
+      // Cancelled (the cancel wrote the status), lost (someone else has it now) or shutting
+      // down (back to the queue).
+      if (signal.reason !== SHUTDOWN) return "done";
+      this.#log.info({ run_id: runId }, "run paused by shutdown");
+      return "paused";
+    }
+    await this.#settle(lease, result);
+    return "done";
   }
 
-  /** Writes where the run stopped — unless it was cancelled meanwhile. */
-  async #settle(runId: string, result: StepResult): Promise<void> {
-    const checkpoint = result.checkpoint_id !== null ? { checkpoint_id: result.checkpoint_id } : {};
+  /**
+   * Where a claimed run goes on from: a person's answer, if its interrupt is still the pending
+   * one (a replica that died after applying it leaves the run past it); else its last
+   * checkpoint; else its input.
+   */
+  async #startOf(record: RunRecord, graph: Compiled): Promise<RunStart> {
+    const pending = record.pending_resume;
+    if (pending && (await pendingInterruptId(graph, record.run_id)) === pending.interrupt_id) {
+      return { resume: pending.value };
+    }
+    return (await this.#hasCheckpoint(record.run_id)) ? { retry: true } : { input: record.input };
+  }
+
+  /** Writes where the run stopped — if the lease still holds (not cancelled, not taken over). */
+  async #settle(lease: Lease, result: StepResult): Promise<void> {
+    const runId = lease.run_id;
+    const set: RunPatch = { pending_resume: null };
+    if (result.checkpoint_id !== null) set.checkpoint_id = result.checkpoint_id;
     let settled: RunRecord | null;
     if (result.status === "interrupted") {
       settled = await this.#setStatus(
@@ -458,7 +517,8 @@ export class RunService {
         {
           from: ["running"],
           to: "interrupted",
-          set: { interrupt: result.interrupt, error: null, ...checkpoint },
+          set: { ...set, interrupt: result.interrupt, error: null },
+          lease,
         },
         [{ type: "interrupt", data: { interrupt: result.interrupt } }],
       );
@@ -466,18 +526,24 @@ export class RunService {
       settled = await this.#setStatus(runId, {
         from: ["running"],
         to: "completed",
-        set: { output: result.output, interrupt: null, error: null, ...checkpoint },
+        set: { ...set, output: result.output, interrupt: null, error: null },
+        lease,
       });
     } else {
       settled = await this.#setStatus(runId, {
         from: ["running"],
         to: "failed",
-        set: { error: result.error, interrupt: null, ...checkpoint },
+        set: { ...set, error: result.error, interrupt: null },
+        lease,
       });
       if (settled) this.#log.warn({ run_id: runId, error: result.error }, "run failed");
     }
-    if (!settled)
-      this.#log.info({ run_id: runId }, "run was cancelled while it ran; its result is dropped");
+    if (!settled) {
+      this.#log.info(
+        { run_id: runId },
+        "run was cancelled or taken over while it ran; its result is dropped",
+      );
+    }
   }
 
   /**
@@ -486,36 +552,50 @@ export class RunService {
    */
   async #setStatus(
     runId: string,
-    change: { from: readonly RunStatus[]; to: RunStatus; set?: RunPatch },
+    change: { from: readonly RunStatus[]; to: RunStatus; set?: RunPatch; lease?: Lease },
     extra: { type: RunEventType; data: unknown }[] = [],
   ): Promise<RunRecord | null> {
     const record = await this.#runs.transition(runId, change);
     if (!record) return null;
-    for (const event of extra) await this.events.record(runId, event.type, event.data);
-    await this.events.record(runId, "status", runView(record));
+    await this.events.recordAll(runId, [...extra, { type: "status", data: runView(record) }]);
     return record;
   }
 
-  /** The run once it pauses or ends, or as it is after the wait bound (or at shutdown). */
-  async #waitUntilSettled(record: RunRecord, execution?: Promise<void>): Promise<Run> {
+  /**
+   * The run once it pauses or ends, or as it is after the wait bound (or at shutdown). Whichever
+   * replica executes it, its status events (here) or the store's notifications (elsewhere) say
+   * when to look; a slow poll covers notifications lost while the store reconnected.
+   */
+  async #waitUntilSettled(record: RunRecord): Promise<Run> {
     const runId = record.run_id;
     let wake = () => {};
     const woken = new Promise<void>((resolve) => {
       wake = resolve;
     });
+    const look = () => {
+      this.#runs.get(record.tenant, runId).then(
+        (current) => {
+          if (!current || SETTLED_STATUSES.has(current.status)) wake();
+        },
+        () => {},
+      );
+    };
     const unsubscribe = this.events.subscribe(runId, (event) => {
-      if (event.type === "status" && SETTLED_STATUSES.has((event.data as Run).status)) wake();
+      if (event === null) look();
+      else if (event.type === "status" && SETTLED_STATUSES.has((event.data as Run).status)) wake();
     });
+    const poll = setInterval(look, this.#pollMs);
     const timer = setTimeout(wake, this.#waitMs);
     const onClose = () => wake();
     this.#closing.signal.addEventListener("abort", onClose, { once: true });
     try {
       const current = await this.#runs.get(record.tenant, runId);
       if (current && !SETTLED_STATUSES.has(current.status) && !this.#closing.signal.aborted) {
-        await Promise.race([woken, execution ?? woken]);
+        await woken;
       }
       return runView((await this.#runs.get(record.tenant, runId)) ?? record);
     } finally {
+      clearInterval(poll);
       clearTimeout(timer);
       unsubscribe();
       this.#closing.signal.removeEventListener("abort", onClose);

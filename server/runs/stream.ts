@@ -37,8 +37,9 @@ export async function streamRunEvents(stream: RunEventStream): Promise<void> {
   const onStop = () => wake();
   stop.addEventListener("abort", onStop);
   // The registry may be ahead of the log for a moment (the status event is written right after
-  // the status); if it still is after one wait, the event was lost (a crash) and the stream ends.
-  let lagging = false;
+  // the status, maybe by another replica); if it still is after LAG_WAIT_MS, the event was lost
+  // (a crash) and the stream ends.
+  let laggingSince: number | null = null;
   try {
     while (!stop.aborted) {
       notified = false;
@@ -54,10 +55,10 @@ export async function streamRunEvents(stream: RunEventStream): Promise<void> {
       if (logged !== null && SETTLED_STATUSES.has(logged) && latest!.event_id <= last) return;
       const status = await stream.currentStatus();
       if (status === null) return;
-      if (SETTLED_STATUSES.has(status) && status !== logged) {
-        if (lagging) return;
-        lagging = true;
-      }
+      const lagging = SETTLED_STATUSES.has(status) && status !== logged;
+      if (!lagging) laggingSince = null;
+      else if (laggingSince === null) laggingSince = Date.now();
+      else if (Date.now() - laggingSince >= LAG_WAIT_MS) return;
 
       if (notified) continue;
       const timedOut = await new Promise<boolean>((resolve) => {

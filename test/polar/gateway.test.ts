@@ -105,6 +105,24 @@ describe("subscriptions", () => {
     });
   });
 
+  it("two cancellations of one subscription at once: one PATCH wins, the other is already scheduled", async () => {
+    simulator.setFaults({ latencyMs: 20 });
+    try {
+      const both = await Promise.all([
+        polar.scheduleCancellation(SUBSCRIPTIONS.gracePro),
+        polar.scheduleCancellation(SUBSCRIPTIONS.gracePro),
+      ]);
+      expect(both.map((result) => result.status).sort()).toEqual([
+        "already_scheduled",
+        "scheduled",
+      ]);
+      const patches = requestsTo(simulator, "PATCH", "/v1/subscriptions/");
+      expect(patches.map((patch) => patch.status).sort()).toEqual([200, 403]);
+    } finally {
+      simulator.setFaults({ latencyMs: 0 });
+    }
+  });
+
   it("leaves an already cancelling subscription alone and reports an unknown one", async () => {
     expect((await polar.scheduleCancellation(SUBSCRIPTIONS.margaretProCancelling)).status).toBe(
       "already_scheduled",

@@ -1,55 +1,21 @@
 /**
  * `server/main.ts` as its own process, killed with runs in flight: started again on the same
- * store, it finishes every run from its last checkpoint — none lost, no checkout made twice.
- * And a SIGTERM lets in-flight steps reach a checkpoint before the process exits.
+ * store, it finishes every run from its last checkpoint — none lost, no checkout made twice
+ * (SQLite: at once; PostgreSQL: once the killed process's short test leases lapse). And a
+ * SIGTERM lets in-flight steps reach a checkpoint and hands their runs back before it exits.
  */
-import { type ChildProcess, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { type Main, startMain } from "../helpers/main.ts";
 import { startTestPolar, type TestSimulator } from "../helpers/polar.ts";
 import { checkoutsCreatedFor, OFFBOARDING_INPUT, OVERAGE_INPUT } from "../helpers/scenarios.ts";
 import { call, eventually } from "../helpers/server.ts";
 
-const MAIN = join(import.meta.dirname, "../../server/main.ts");
 const databaseUrl = process.env.TEST_DATABASE_URL;
-
-interface Main {
-  child: ChildProcess;
-  url: string;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  /** Everything it printed (for failure messages). */
-  output: () => string;
-}
-
-async function startMain(env: Record<string, string>): Promise<Main> {
-  const child = spawn(process.execPath, [MAIN], {
-    env: { ...process.env, PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: "warn", ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let output = "";
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.on("exit", (code, signal) => resolve({ code, signal })),
-  );
-  const url = await new Promise<string>((resolve, reject) => {
-    const onData = (chunk: Buffer) => {
-      output += chunk;
-      const match = /listening on (http:\/\/\S+)/.exec(output);
-      if (match) resolve(match[1]!);
-    };
-    child.stdout!.on("data", onData);
-    child.stderr!.on("data", (chunk) => {
-      output += chunk;
-    });
-    exited.then(({ code, signal }) =>
-      reject(new Error(`main.ts exited (${code ?? signal}): ${output}`)),
-    );
-  });
-  return { child, url, exited, output: () => output };
-}
 
 type StoreFactory = () => Promise<{ env: Record<string, string>; cleanup: () => Promise<void> }>;
 
@@ -104,6 +70,8 @@ describe.each(stores)("crash and restart (%s)", { timeout: 90_000 }, (_kind, mak
       POLAR_RATE_LIMIT: "1000000",
       RUN_CONCURRENCY: "8",
       SHUTDOWN_GRACE_SECONDS: "10",
+      RUN_LEASE_SECONDS: "2",
+      RUN_LEASE_RENEW_SECONDS: "0.5",
     };
   });
   afterAll(async () => {
