@@ -76,6 +76,28 @@ interface ModelFailure {
 }
 
 /** What went wrong, in words of our own: provider messages may quote (masked) keys. */
+/**
+ * A draft the model writes, used only when `check` finds nothing wrong with it; otherwise the
+ * reason it was not used (the caller falls back to its template).
+ */
+export async function askForCheckedDraft<T extends Record<string, unknown>>(
+  model: BaseChatModel,
+  question: ModelQuestion<T>,
+  check: (draft: T) => string[],
+  options: { signal?: AbortSignal; policy?: ModelPolicy } = {},
+): Promise<ModelAnswer<T>> {
+  const answer = await askModel(model, question, options);
+  if (!answer.ok) return answer;
+  const problems = check(answer.value);
+  return problems.length > 0
+    ? {
+        ok: false,
+        reason: `model draft rejected: ${problems.join("; ")}`,
+        attempts: answer.attempts,
+      }
+    : answer;
+}
+
 export function classifyModelError(error: unknown, policy: ModelPolicy): ModelFailure {
   const status = statusOf(error);
   const name = error instanceof Error ? error.name : "";

@@ -2,7 +2,7 @@ import type { LangGraphRunnableConfig } from "@langchain/langgraph";
 import { z } from "zod";
 import type { OffboardingState, OffboardingUpdate } from "../graphs/subscription-offboarding.ts";
 import { checkDraft, type DraftFacts } from "../llm/checks.ts";
-import { askModel } from "../llm/structured.ts";
+import { askForCheckedDraft } from "../llm/structured.ts";
 import { nodeContext } from "./context.ts";
 import { formatDate } from "./format.ts";
 
@@ -31,7 +31,7 @@ export async function confirm(
   const template = offboardingTemplate(state);
   if (!model) return { ...done, message: template, message_generated_by: "template" };
 
-  const answer = await askModel(
+  const draft = await askForCheckedDraft(
     model,
     {
       name: "cancellation_message",
@@ -39,20 +39,18 @@ export async function confirm(
       system: SYSTEM,
       user: JSON.stringify(messageFacts(state), null, 2),
     },
+    ({ message }) => checkDraft(message, offboardingFacts(state)),
     { signal: config.signal },
   );
-  const problems = answer.ok ? checkDraft(answer.value.message, offboardingFacts(state)) : [];
-  if (!answer.ok || problems.length > 0) {
+  if (!draft.ok) {
     return {
       ...done,
       message: template,
       message_generated_by: "template",
-      message_fallback_reason: answer.ok
-        ? `model draft rejected: ${problems.join("; ")}`
-        : answer.reason,
+      message_fallback_reason: draft.reason,
     };
   }
-  return { ...done, message: answer.value.message.trim(), message_generated_by: "model" };
+  return { ...done, message: draft.value.message.trim(), message_generated_by: "model" };
 }
 
 function messageFacts(state: OffboardingState) {

@@ -2,7 +2,7 @@ import type { LangGraphRunnableConfig } from "@langchain/langgraph";
 import { z } from "zod";
 import type { EmailDraft, OverageState, OverageUpdate } from "../graphs/overage-remediation.ts";
 import { checkDraft, type DraftFacts } from "../llm/checks.ts";
-import { askModel } from "../llm/structured.ts";
+import { askForCheckedDraft } from "../llm/structured.ts";
 import { nodeContext } from "./context.ts";
 import { formatDate, formatNumber } from "./format.ts";
 
@@ -34,7 +34,7 @@ export async function draftEmail(
   const template = overageTemplate(state);
   if (!model) return { email: template, outcome: "checkout_created" };
 
-  const answer = await askModel(
+  const draft = await askForCheckedDraft(
     model,
     {
       name: "overage_email",
@@ -42,20 +42,16 @@ export async function draftEmail(
       system: SYSTEM,
       user: JSON.stringify(emailFacts(state), null, 2),
     },
+    ({ subject, body }) => [
+      ...checkDraft(`${subject}\n${body}`, overageFacts(state)),
+      ...(/[\r\n]/.test(subject.trim()) || subject.length > 200
+        ? ["the subject is not one short line"]
+        : []),
+    ],
     { signal: config.signal },
   );
-  if (!answer.ok) return { email: fallBack(template, answer.reason), outcome: "checkout_created" };
-
-  const { subject, body } = answer.value;
-  const problems = checkDraft(`${subject}\n${body}`, overageFacts(state));
-  if (/[\r\n]/.test(subject.trim()) || subject.length > 200)
-    problems.push("the subject is not one short line");
-  if (problems.length > 0) {
-    return {
-      email: fallBack(template, `model draft rejected: ${problems.join("; ")}`),
-      outcome: "checkout_created",
-    };
-  }
+  if (!draft.ok) return { email: fallBack(template, draft.reason), outcome: "checkout_created" };
+  const { subject, body } = draft.value;
   const email: DraftedEmail = { subject: subject.trim(), body: body.trim(), generated_by: "model" };
   return { email, outcome: "checkout_created" };
 }
