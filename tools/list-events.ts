@@ -74,8 +74,6 @@ const output = z.object({
   pages_read: z.number(),
 });
 
-type Filters = Pick<z.output<typeof input>, keyof typeof filters>;
-
 export const listEvents: ReadTool<typeof input, typeof output> = {
   kind: "read",
   name: NAME,

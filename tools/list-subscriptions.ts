@@ -51,8 +51,6 @@ const output = z.object({
   total_count: z.number().nullable(),
 });
 
-type Filters = Pick<z.output<typeof input>, keyof typeof filters>;
-
 export const listSubscriptions: ReadTool<typeof input, typeof output> = {
   kind: "read",
   name: NAME,

@@ -5,7 +5,6 @@
  * fields, and nothing reaches Polar; writes and workflows answer their run (202 while a person
  * must approve); a spent Polar budget is a 503 with `Retry-After`, never a wait.
  */
-import type { FastifyReply } from "fastify";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
 import { PolarGatewayError } from "../../polar/errors.ts";

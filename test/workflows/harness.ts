@@ -3,10 +3,13 @@
  * against the simulator over HTTP through the real gateway.
  */
 import { randomUUID } from "node:crypto";
+import { afterAll, beforeAll, beforeEach } from "vitest";
 import { getWorkflow, type Workflow } from "../../graphs/index.ts";
 import { advanceRun, checkResume, type RunStart, type StepResult } from "../../graphs/runner.ts";
 import type { PolarGateway } from "../../polar/gateway.ts";
 import type { Storage } from "../../storage/index.ts";
+import type { TestBackend } from "../helpers/backends.ts";
+import { gatewayFor, startTestPolar, type TestSimulator } from "../helpers/polar.ts";
 
 export interface WorkflowHarness {
   start(workflow: string, input: unknown): Promise<{ runId: string; result: StepResult }>;
@@ -49,4 +52,35 @@ export function workflowHarness(storage: Storage, polar: () => PolarGateway): Wo
     retry: (runId) => advance(runId, { retry: true }),
     graph: (name) => graphOf(getWorkflow(name)!),
   };
+}
+
+export interface WorkflowTestContext {
+  simulator: TestSimulator;
+  /** A fresh gateway before each test; a test may swap in one with other options. */
+  polar: PolarGateway;
+  runs: WorkflowHarness;
+}
+
+/**
+ * The hooks every workflow test file needs: the backend's store, the simulator (back to its
+ * seed before each test) and a fresh gateway. Fields are filled in by the hooks.
+ */
+export function useWorkflowTests(backend: TestBackend): WorkflowTestContext {
+  const context = {} as WorkflowTestContext;
+  let storage: Storage;
+  beforeAll(async () => {
+    storage = await backend.open();
+    ({ simulator: context.simulator } = await startTestPolar());
+    context.runs = workflowHarness(storage, () => context.polar);
+  });
+  afterAll(async () => {
+    await context.simulator.close();
+    await storage.close();
+  });
+  beforeEach(() => {
+    context.simulator.reset();
+    context.simulator.clearRequests();
+    context.polar = gatewayFor(context.simulator);
+  });
+  return context;
 }

@@ -1,8 +1,8 @@
 import type { StateSnapshot } from "@langchain/langgraph";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { OverageState } from "../../graphs/overage-remediation.ts";
 import { ResumeRejectedError } from "../../graphs/runner.ts";
-import { CHECKOUT_KEY_FIELD, type PolarGateway } from "../../polar/gateway.ts";
+import { CHECKOUT_KEY_FIELD } from "../../polar/gateway.ts";
 import {
   ADA_USAGE_BY_ENDPOINT,
   CUSTOMERS,
@@ -10,10 +10,9 @@ import {
   PRODUCTS,
   SUBSCRIPTIONS,
 } from "../../polar/simulator/seed.ts";
-import type { Storage } from "../../storage/index.ts";
 import { describeEachBackend } from "../helpers/backends.ts";
-import { gatewayFor, requestsTo, startTestPolar, type TestSimulator } from "../helpers/polar.ts";
-import { type WorkflowHarness, workflowHarness } from "./harness.ts";
+import { gatewayFor, requestsTo } from "../helpers/polar.ts";
+import { useWorkflowTests } from "./harness.ts";
 
 const scenario1 = {
   customer: { external_id: "external_usr_881" },
@@ -28,28 +27,10 @@ const scenario1 = {
 };
 
 describeEachBackend("overage-remediation", (backend) => {
-  let storage: Storage;
-  let simulator: TestSimulator;
-  let polar: PolarGateway;
-  let runs: WorkflowHarness;
-
-  beforeAll(async () => {
-    storage = await backend.open();
-    ({ simulator, gateway: polar } = await startTestPolar());
-    runs = workflowHarness(storage, () => polar);
-  });
-  afterAll(async () => {
-    await simulator.close();
-    await storage.close();
-  });
-  beforeEach(() => {
-    simulator.reset();
-    simulator.clearRequests();
-    polar = gatewayFor(simulator);
-  });
+  const ctx = useWorkflowTests(backend);
 
   it("Scenario 1: 150% on Starter → approval → one Pro checkout, made with customer_id only", async () => {
-    const { runId, result } = await runs.start("overage-remediation", scenario1);
+    const { runId, result } = await ctx.runs.start("overage-remediation", scenario1);
     expect(result.status).toBe("interrupted");
     if (result.status !== "interrupted") throw new Error("unreachable");
     expect(result.interrupt).toMatchObject({
@@ -66,9 +47,9 @@ describeEachBackend("overage-remediation", (backend) => {
       type: "object",
       required: ["approved"],
     });
-    expect(requestsTo(simulator, "POST", "/v1/checkouts/")).toHaveLength(0);
+    expect(requestsTo(ctx.simulator, "POST", "/v1/checkouts/")).toHaveLength(0);
 
-    const done = await runs.resume(runId, { approved: true, note: "ok" });
+    const done = await ctx.runs.resume(runId, { approved: true, note: "ok" });
     expect(done.status).toBe("completed");
     if (done.status !== "completed") throw new Error("unreachable");
     const output = done.output as ReturnType<
@@ -94,7 +75,7 @@ describeEachBackend("overage-remediation", (backend) => {
     });
     expect(output.usage?.by_group).toEqual(ADA_USAGE_BY_ENDPOINT);
 
-    const posts = requestsTo(simulator, "POST", "/v1/checkouts/");
+    const posts = requestsTo(ctx.simulator, "POST", "/v1/checkouts/");
     expect(posts).toHaveLength(1);
     expect(posts[0]?.body).toMatchObject({
       products: [PRODUCTS.pro.id],
@@ -112,28 +93,28 @@ describeEachBackend("overage-remediation", (backend) => {
   });
 
   it("Scenario 1 rejected: outcome rejected, no checkout", async () => {
-    const { runId } = await runs.start("overage-remediation", scenario1);
-    const done = await runs.resume(runId, { approved: false, note: "not now" });
+    const { runId } = await ctx.runs.start("overage-remediation", scenario1);
+    const done = await ctx.runs.resume(runId, { approved: false, note: "not now" });
     expect(done).toMatchObject({
       status: "completed",
       output: { outcome: "rejected", checkout: null },
     });
-    expect(requestsTo(simulator, "POST", "/v1/checkouts/")).toHaveLength(0);
+    expect(requestsTo(ctx.simulator, "POST", "/v1/checkouts/")).toHaveLength(0);
   });
 
   it("refuses a resume that does not fit; the run stays interrupted", async () => {
-    const { runId } = await runs.start("overage-remediation", scenario1);
+    const { runId } = await ctx.runs.start("overage-remediation", scenario1);
     for (const answer of [{}, { approved: "yes" }, { approved: true, extra: 1 }]) {
-      await expect(runs.resume(runId, answer)).rejects.toBeInstanceOf(ResumeRejectedError);
+      await expect(ctx.runs.resume(runId, answer)).rejects.toBeInstanceOf(ResumeRejectedError);
     }
-    const snapshot = await runs
+    const snapshot = await ctx.runs
       .graph("overage-remediation")
       .getState({ configurable: { thread_id: runId } });
     expect(snapshot.next).toEqual(["approve_checkout"]);
   });
 
   it("skips the approval when require_approval is false", async () => {
-    const { result } = await runs.start("overage-remediation", {
+    const { result } = await ctx.runs.start("overage-remediation", {
       ...scenario1,
       require_approval: false,
     });
@@ -141,7 +122,7 @@ describeEachBackend("overage-remediation", (backend) => {
   });
 
   it("uses the meter path with the limit from meter credits", async () => {
-    const { result } = await runs.start("overage-remediation", {
+    const { result } = await ctx.runs.start("overage-remediation", {
       ...scenario1,
       usage: { meter_id: METER.id },
       limit: undefined,
@@ -155,15 +136,15 @@ describeEachBackend("overage-remediation", (backend) => {
       pct: 150,
       source: "meter",
     });
-    expect(requestsTo(simulator, "GET", `/v1/meters/${METER.id}/quantities`)).toHaveLength(1);
-    expect(requestsTo(simulator, "GET", "/v1/events/")).toHaveLength(0);
+    expect(requestsTo(ctx.simulator, "GET", `/v1/meters/${METER.id}/quantities`)).toHaveLength(1);
+    expect(requestsTo(ctx.simulator, "GET", "/v1/events/")).toHaveLength(0);
   });
 
   it("refuses an events-path input without a limit before anything runs", async () => {
     await expect(
-      runs.start("overage-remediation", { ...scenario1, limit: undefined }),
+      ctx.runs.start("overage-remediation", { ...scenario1, limit: undefined }),
     ).rejects.toThrow(/limit/);
-    expect(simulator.requests()).toHaveLength(0);
+    expect(ctx.simulator.requests()).toHaveLength(0);
   });
 
   it.each([
@@ -177,41 +158,41 @@ describeEachBackend("overage-remediation", (backend) => {
     ["product_not_found", { upgrade_product: { name: "Legacy" } }],
     ["product_ambiguous", { upgrade_product: { name: "Enterprise" } }],
   ])("ends with %s", async (outcome, change) => {
-    const { result } = await runs.start("overage-remediation", { ...scenario1, ...change });
+    const { result } = await ctx.runs.start("overage-remediation", { ...scenario1, ...change });
     expect(result.status).toBe("completed");
     if (result.status !== "completed") throw new Error("unreachable");
     expect(result.output.outcome).toBe(outcome);
     expect(result.output.detail).toEqual(expect.any(String));
-    expect(requestsTo(simulator, "POST", "/v1/checkouts/")).toHaveLength(0);
+    expect(requestsTo(ctx.simulator, "POST", "/v1/checkouts/")).toHaveLength(0);
   });
 
   it("parks a run on a retryable failure and resumes from the failed node, not the start", async () => {
-    polar = gatewayFor(simulator, { retryPolicy: { maxAttempts: 2 } });
-    const { runId } = await runs.start("overage-remediation", scenario1);
-    simulator.setFaults({ rate503: 1 });
-    const failed = await runs.resume(runId, { approved: true });
+    ctx.polar = gatewayFor(ctx.simulator, { retryPolicy: { maxAttempts: 2 } });
+    const { runId } = await ctx.runs.start("overage-remediation", scenario1);
+    ctx.simulator.setFaults({ rate503: 1 });
+    const failed = await ctx.runs.resume(runId, { approved: true });
     expect(failed).toMatchObject({
       status: "failed",
       error: { code: "polar_unavailable", retryable: true },
     });
-    const snapshot = await runs
+    const snapshot = await ctx.runs
       .graph("overage-remediation")
       .getState({ configurable: { thread_id: runId } });
     expect(snapshot.next).toEqual(["create_checkout"]);
 
-    simulator.setFaults({ rate503: 0 });
-    simulator.clearRequests();
-    const done = await runs.retry(runId);
+    ctx.simulator.setFaults({ rate503: 0 });
+    ctx.simulator.clearRequests();
+    const done = await ctx.runs.retry(runId);
     expect(done).toMatchObject({ status: "completed", output: { outcome: "checkout_created" } });
-    expect(requestsTo(simulator, "GET", "/v1/customers/")).toHaveLength(0);
-    expect(requestsTo(simulator, "GET", "/v1/events/")).toHaveLength(0);
+    expect(requestsTo(ctx.simulator, "GET", "/v1/customers/")).toHaveLength(0);
+    expect(requestsTo(ctx.simulator, "GET", "/v1/events/")).toHaveLength(0);
     expect(
-      requestsTo(simulator, "POST", "/v1/checkouts/").filter((r) => r.status === 201),
+      requestsTo(ctx.simulator, "POST", "/v1/checkouts/").filter((r) => r.status === 201),
     ).toHaveLength(1);
   });
 
   it("ends with polar_rejected and Polar's detail on a 422", async () => {
-    const { result } = await runs.start("overage-remediation", {
+    const { result } = await ctx.runs.start("overage-remediation", {
       ...scenario1,
       upgrade_product: { id: PRODUCTS.legacy.id },
       require_approval: false,
@@ -225,9 +206,9 @@ describeEachBackend("overage-remediation", (backend) => {
   });
 
   it("keeps one checkpoint per step, showing which node wrote what; any state reads back", async () => {
-    const { runId } = await runs.start("overage-remediation", scenario1);
-    await runs.resume(runId, { approved: true });
-    const graph = runs.graph("overage-remediation");
+    const { runId } = await ctx.runs.start("overage-remediation", scenario1);
+    await ctx.runs.resume(runId, { approved: true });
+    const graph = ctx.runs.graph("overage-remediation");
     const history: StateSnapshot[] = [];
     for await (const snapshot of graph.getStateHistory({ configurable: { thread_id: runId } }))
       history.push(snapshot);
@@ -261,7 +242,7 @@ describeEachBackend("overage-remediation", (backend) => {
     // State holds plain, small JSON: ids and figures, never a client or a page of events.
     const finalState = JSON.stringify(history.at(-1)!.values);
     expect(finalState.length).toBeLessThan(4_000);
-    expect(finalState).not.toContain(simulator.token);
+    expect(finalState).not.toContain(ctx.simulator.token);
   });
 });
 

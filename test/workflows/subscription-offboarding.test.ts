@@ -1,12 +1,10 @@
-import { afterAll, beforeAll, beforeEach, expect, it } from "vitest";
+import { expect, it } from "vitest";
 import { ResumeRejectedError } from "../../graphs/runner.ts";
 import { formatDate } from "../../nodes/format.ts";
-import type { PolarGateway } from "../../polar/gateway.ts";
 import { CUSTOMERS, SUBSCRIPTIONS } from "../../polar/simulator/seed.ts";
-import type { Storage } from "../../storage/index.ts";
 import { describeEachBackend } from "../helpers/backends.ts";
-import { gatewayFor, requestsTo, startTestPolar, type TestSimulator } from "../helpers/polar.ts";
-import { type WorkflowHarness, workflowHarness } from "./harness.ts";
+import { requestsTo } from "../helpers/polar.ts";
+import { useWorkflowTests } from "./harness.ts";
 
 const scenario2 = {
   customer: { external_id: "usr_offboard_1" },
@@ -17,28 +15,10 @@ const scenario2 = {
 };
 
 describeEachBackend("subscription-offboarding", (backend) => {
-  let storage: Storage;
-  let simulator: TestSimulator;
-  let polar: PolarGateway;
-  let runs: WorkflowHarness;
-
-  beforeAll(async () => {
-    storage = await backend.open();
-    ({ simulator, gateway: polar } = await startTestPolar());
-    runs = workflowHarness(storage, () => polar);
-  });
-  afterAll(async () => {
-    await simulator.close();
-    await storage.close();
-  });
-  beforeEach(() => {
-    simulator.reset();
-    simulator.clearRequests();
-    polar = gatewayFor(simulator);
-  });
+  const ctx = useWorkflowTests(backend);
 
   it("Scenario 2: approval → cancel_at_period_end with the reason → the message names the end date", async () => {
-    const { runId, result } = await runs.start("subscription-offboarding", scenario2);
+    const { runId, result } = await ctx.runs.start("subscription-offboarding", scenario2);
     expect(result).toMatchObject({
       status: "interrupted",
       interrupt: {
@@ -50,9 +30,9 @@ describeEachBackend("subscription-offboarding", (backend) => {
         },
       },
     });
-    expect(requestsTo(simulator, "PATCH", "/v1/subscriptions/")).toHaveLength(0);
+    expect(requestsTo(ctx.simulator, "PATCH", "/v1/subscriptions/")).toHaveLength(0);
 
-    const done = await runs.resume(runId, { approved: true });
+    const done = await ctx.runs.resume(runId, { approved: true });
     expect(done.status).toBe("completed");
     if (done.status !== "completed") throw new Error("unreachable");
     const output = done.output as Record<string, any>;
@@ -66,7 +46,11 @@ describeEachBackend("subscription-offboarding", (backend) => {
       subscription: { id: SUBSCRIPTIONS.gracePro, product_name: "Pro", cancel_at_period_end: true },
       message_generated_by: "template",
     });
-    const patches = requestsTo(simulator, "PATCH", `/v1/subscriptions/${SUBSCRIPTIONS.gracePro}`);
+    const patches = requestsTo(
+      ctx.simulator,
+      "PATCH",
+      `/v1/subscriptions/${SUBSCRIPTIONS.gracePro}`,
+    );
     expect(patches).toHaveLength(1);
     expect(patches[0]?.body).toEqual({
       cancel_at_period_end: true,
@@ -74,7 +58,7 @@ describeEachBackend("subscription-offboarding", (backend) => {
       customer_cancellation_comment: "free text for the record",
     });
 
-    const inPolar = await polar.getSubscription(SUBSCRIPTIONS.gracePro);
+    const inPolar = await ctx.polar.getSubscription(SUBSCRIPTIONS.gracePro);
     expect(inPolar).toMatchObject({ status: "active", cancel_at_period_end: true });
     expect(output.access_until).toBe(inPolar?.current_period_end);
     expect(output.message).toContain(
@@ -83,14 +67,14 @@ describeEachBackend("subscription-offboarding", (backend) => {
   });
 
   it("rejected: nothing is sent to Polar", async () => {
-    const { runId } = await runs.start("subscription-offboarding", scenario2);
-    const done = await runs.resume(runId, { approved: false });
+    const { runId } = await ctx.runs.start("subscription-offboarding", scenario2);
+    const done = await ctx.runs.resume(runId, { approved: false });
     expect(done).toMatchObject({ status: "completed", output: { outcome: "rejected" } });
-    expect(requestsTo(simulator, "PATCH", "/v1/")).toHaveLength(0);
+    expect(requestsTo(ctx.simulator, "PATCH", "/v1/")).toHaveLength(0);
   });
 
   it("two subscriptions: a person chooses; an id that was not offered is refused", async () => {
-    const { runId, result } = await runs.start("subscription-offboarding", {
+    const { runId, result } = await ctx.runs.start("subscription-offboarding", {
       ...scenario2,
       customer: { external_id: "usr_two_subs" },
     });
@@ -102,14 +86,16 @@ describeEachBackend("subscription-offboarding", (backend) => {
     );
 
     await expect(
-      runs.resume(runId, { subscription_id: SUBSCRIPTIONS.gracePro }),
+      ctx.runs.resume(runId, { subscription_id: SUBSCRIPTIONS.gracePro }),
     ).rejects.toBeInstanceOf(ResumeRejectedError);
-    const approval = await runs.resume(runId, { subscription_id: SUBSCRIPTIONS.katherineStorage });
+    const approval = await ctx.runs.resume(runId, {
+      subscription_id: SUBSCRIPTIONS.katherineStorage,
+    });
     expect(approval).toMatchObject({
       status: "interrupted",
       interrupt: { node: "approve_cancellation" },
     });
-    const done = await runs.resume(runId, { approved: true });
+    const done = await ctx.runs.resume(runId, { approved: true });
     expect(done).toMatchObject({
       status: "completed",
       output: {
@@ -117,18 +103,18 @@ describeEachBackend("subscription-offboarding", (backend) => {
         subscription: { id: SUBSCRIPTIONS.katherineStorage },
       },
     });
-    expect(requestsTo(simulator, "PATCH", "/v1/subscriptions/").map((r) => r.path)).toEqual([
+    expect(requestsTo(ctx.simulator, "PATCH", "/v1/subscriptions/").map((r) => r.path)).toEqual([
       `/v1/subscriptions/${SUBSCRIPTIONS.katherineStorage}`,
     ]);
   });
 
   it("already cancelling: already_scheduled, no approval asked, nothing sent", async () => {
-    const { result } = await runs.start("subscription-offboarding", {
+    const { result } = await ctx.runs.start("subscription-offboarding", {
       ...scenario2,
       customer: { external_id: "usr_cancelling" },
     });
     expect(result).toMatchObject({ status: "completed", output: { outcome: "already_scheduled" } });
-    expect(requestsTo(simulator, "PATCH", "/v1/")).toHaveLength(0);
+    expect(requestsTo(ctx.simulator, "PATCH", "/v1/")).toHaveLength(0);
   });
 
   it.each([
@@ -138,13 +124,16 @@ describeEachBackend("subscription-offboarding", (backend) => {
     // A subscription of another customer is never touched.
     ["no_active_subscription", { subscription_id: SUBSCRIPTIONS.katherinePro }],
   ])("ends with %s", async (outcome, change) => {
-    const { result } = await runs.start("subscription-offboarding", { ...scenario2, ...change });
+    const { result } = await ctx.runs.start("subscription-offboarding", {
+      ...scenario2,
+      ...change,
+    });
     expect(result).toMatchObject({ status: "completed", output: { outcome } });
-    expect(requestsTo(simulator, "PATCH", "/v1/")).toHaveLength(0);
+    expect(requestsTo(ctx.simulator, "PATCH", "/v1/")).toHaveLength(0);
   });
 
   it("names the subscription to end and skips approval when told to", async () => {
-    const { result } = await runs.start("subscription-offboarding", {
+    const { result } = await ctx.runs.start("subscription-offboarding", {
       ...scenario2,
       customer: { external_id: "usr_two_subs" },
       subscription_id: SUBSCRIPTIONS.katherinePro,
