@@ -188,10 +188,7 @@ export class SqlRunRegistry implements RunRegistry {
          SELECT * FROM claimed`,
         params,
       );
-      // RETURNING promises no order; oldest first, as claimed.
-      return claimed.sort(
-        (a, b) => a.created_at.localeCompare(b.created_at) || a.run_id.localeCompare(b.run_id),
-      );
+      return claimed.sort(oldestFirst);
     }
     const claimed = await this.#rows(claim, params);
     for (const run of claimed) {
@@ -201,7 +198,7 @@ export class SqlRunRegistry implements RunRegistry {
         owner,
       ]);
     }
-    return claimed;
+    return claimed.sort(oldestFirst);
   }
 
   async renew(leases: readonly Lease[], leaseMs: number): Promise<string[]> {
@@ -310,6 +307,16 @@ function leaseParams(lease: Lease): unknown[] {
  * PostgreSQL, on the connection (and so in the transaction) the checkpoint write uses.
  * Throws `LeaseLostError` when the lease is gone.
  */
+/**
+ * Runs in claim order — creation time, ties broken by run id — compared by code point, since
+ * RETURNING promises no order and a database collation may order ids otherwise.
+ */
+export function oldestFirst(a: RunRecord, b: RunRecord): number {
+  const left = `${a.created_at} ${a.run_id}`;
+  const right = `${b.created_at} ${b.run_id}`;
+  return left < right ? -1 : left > right ? 1 : 0;
+}
+
 export async function fenceLease(
   client: SqlClient,
   lease: Lease,

@@ -14,6 +14,7 @@ import {
   type Storage,
   type StoreChange,
 } from "../../storage/index.ts";
+import { oldestFirst } from "../../storage/registry.ts";
 import { describeEachBackend } from "../helpers/backends.ts";
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -30,15 +31,19 @@ describeEachBackend("run leases", (backend) => {
   });
   afterAll(() => storage.close());
 
-  /** Queued runs of a fresh tenant; every test claims until its own runs are taken. */
+  /** Queued runs of a fresh tenant, oldest first; every test claims until its own runs are taken. */
   async function queued(count: number): Promise<string[]> {
     const tenant = `tenant-${randomUUID()}`;
-    const ids: string[] = [];
+    const runs: RunRecord[] = [];
     for (let i = 0; i < count; i++) {
       const { run } = await storage.runs.create({ tenant, workflow: "w", input: {}, metadata: {} });
-      ids.push(run.run_id);
+      runs.push(run);
     }
-    return ids;
+    // Oldest first: by creation time, ties (same millisecond) broken by run id.
+    runs.sort(
+      (a, b) => a.created_at.localeCompare(b.created_at) || a.run_id.localeCompare(b.run_id),
+    );
+    return runs.map((run) => run.run_id);
   }
 
   /** Claims everything claimable as `owner`; answers the claimed runs among `ids`. */
