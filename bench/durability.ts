@@ -11,9 +11,9 @@ import { type BaseCheckpointSaver, MemorySaver } from "@langchain/langgraph";
 import Database from "better-sqlite3";
 import pg from "pg";
 import { getWorkflow } from "../graphs/index.ts";
-import { advanceRun } from "../graphs/runner.ts";
 import { PolarGateway } from "../polar/gateway.ts";
 import { CUSTOMERS, METER } from "../polar/simulator/seed.ts";
+import { advanceRun } from "../runs/runner.ts";
 import { createStorage, SQLITE_FILE, type Storage } from "../storage/index.ts";
 import { measure, type Row, round, startSimulatorProcess } from "./support.ts";
 

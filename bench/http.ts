@@ -5,8 +5,8 @@
  */
 import { randomUUID } from "node:crypto";
 import { getWorkflow } from "../graphs/index.ts";
-import { advanceRun } from "../graphs/runner.ts";
 import { PolarGateway } from "../polar/gateway.ts";
+import { advanceRun } from "../runs/runner.ts";
 import { buildApp } from "../server/app.ts";
 import { loadConfig } from "../server/config.ts";
 import type { Storage } from "../storage/index.ts";

@@ -5,9 +5,9 @@
 import { randomUUID } from "node:crypto";
 import { MemorySaver } from "@langchain/langgraph";
 import { getWorkflow } from "../graphs/index.ts";
-import { advanceRun } from "../graphs/runner.ts";
 import { PolarGateway } from "../polar/gateway.ts";
 import { CUSTOMERS, METER, USAGE_WINDOW_DAYS } from "../polar/simulator/seed.ts";
+import { advanceRun } from "../runs/runner.ts";
 import { peakRssGrowth, type Row, round, startSimulatorProcess } from "./support.ts";
 
 const DAY_MS = 86_400_000;

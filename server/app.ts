@@ -8,6 +8,7 @@ import Fastify, { type FastifyBaseLogger } from "fastify";
 import { serializerCompiler, type ZodTypeProvider } from "fastify-type-provider-zod";
 import { createChatModel } from "../llm/model.ts";
 import type { PolarGateway } from "../polar/gateway.ts";
+import { RunService } from "../runs/service.ts";
 import type { Storage } from "../storage/index.ts";
 import type { Config } from "./config.ts";
 import { createLogger } from "./logger.ts";
@@ -29,7 +30,6 @@ import { requestRoutes } from "./routes/requests.ts";
 import { runRoutes } from "./routes/runs.ts";
 import { toolRoutes } from "./routes/tools.ts";
 import { workflowRoutes } from "./routes/workflows.ts";
-import { RunService } from "./runs/service.ts";
 
 export interface AppOptions {
   config: Config;

@@ -3,6 +3,7 @@
  * service with a message naming the variable.
  */
 import { z } from "zod";
+import { QUEUE_DEFAULTS, type QueueSettings } from "../runs/settings.ts";
 
 const optional = z
   .string()
@@ -29,9 +30,6 @@ const positiveSeconds = (name: string) =>
       .positive()
       .optional(),
   );
-
-/** The shared run queue's timing (README, "Scaling out"). */
-export const QUEUE_DEFAULTS = { leaseMs: 15_000, renewMs: 5_000, pollMs: 1_000 };
 
 const Env = z.object({
   HOST: optional.default("127.0.0.1"),
@@ -98,7 +96,7 @@ export interface Config {
     concurrency: number;
   };
   /** The shared run queue: lease length, lease renewal, and polling when not notified. */
-  queue: { leaseMs: number; renewMs: number; pollMs: number };
+  queue: QueueSettings;
   /** On SIGTERM/SIGINT, how long in-flight runs get to reach a checkpoint. */
   shutdownGraceSeconds: number;
   /** Requests per minute each caller (API key; client address without keys) may make. */

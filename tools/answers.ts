@@ -1,5 +1,5 @@
 /** Turning a run into a tool answer: the result, or what the run waits for. */
-import type { Run } from "../server/runs/schemas.ts";
+import type { Run } from "../runs/schemas.ts";
 import { ToolRunFailedError } from "./errors.ts";
 import type { ToolAnswer } from "./types.ts";
 

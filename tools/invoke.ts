@@ -32,8 +32,7 @@ export async function invokeTool(
           wait: true,
           metadata: { tool: tool.name },
         },
-        context.idempotencyKey,
-        { internal: true },
+        { idempotencyKey: context.idempotencyKey, internal: true },
       );
       return answerFromRun(run);
     }

@@ -4,7 +4,7 @@
  * zod schemas, exported as JSON Schema for tool calling (OpenAI, LangChain) and MCP alike.
  */
 import { z } from "zod";
-import { Run } from "../server/runs/schemas.ts";
+import { Run } from "../runs/schemas.ts";
 import { getCustomer } from "./get-customer.ts";
 import { getUsage } from "./get-usage.ts";
 import { listEvents } from "./list-events.ts";

@@ -9,7 +9,7 @@
 import type { z } from "zod";
 import type { NodeContext } from "../nodes/context.ts";
 import type { PolarGateway } from "../polar/gateway.ts";
-import type { Run } from "../server/runs/schemas.ts";
+import type { Run, StartOptions, StartRun } from "../runs/schemas.ts";
 
 interface ToolBase<Input extends z.ZodType, Output extends z.ZodType> {
   name: string;
@@ -61,9 +61,8 @@ export interface ToolRuns {
   start(
     tenant: string,
     workflow: string,
-    body: { input: Record<string, unknown>; wait: boolean; metadata: Record<string, unknown> },
-    idempotencyKey?: string,
-    options?: { internal?: boolean },
+    request: StartRun,
+    options?: StartOptions,
   ): Promise<{ run: Run; created: boolean }>;
   get(tenant: string, runId: string): Promise<Run>;
 }

@@ -6,7 +6,7 @@ import { z } from "zod";
 import { OverageInput } from "../graphs/overage-remediation.ts";
 import { OffboardingInput } from "../graphs/subscription-offboarding.ts";
 import { validate } from "../lib/validation.ts";
-import { Run, RunId } from "../server/runs/schemas.ts";
+import { Run, RunId } from "../runs/schemas.ts";
 import { answerFromRun } from "./answers.ts";
 import { ToolArgumentsError } from "./errors.ts";
 import type { ToolAnswer, ToolCallContext, WorkflowTool } from "./types.ts";
@@ -36,7 +36,7 @@ async function startWorkflow(
     context.tenant,
     workflow,
     { input, wait: true, metadata: { tool: toolName } },
-    context.idempotencyKey,
+    { idempotencyKey: context.idempotencyKey },
   );
   return answerFromRun(run);
 }

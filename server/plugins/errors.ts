@@ -12,16 +12,10 @@ import type {
 } from "fastify";
 import fp from "fastify-plugin";
 import type { z } from "zod";
+import { DomainError, type Problem, polarProblem, problem, problemFor } from "../../lib/errors.ts";
 import { type FieldIssue, fieldIssues } from "../../lib/validation.ts";
 import { PolarGatewayError } from "../../polar/errors.ts";
-import {
-  PROBLEM_CONTENT_TYPE,
-  PROBLEM_TYPES,
-  type Problem,
-  ProblemError,
-  polarProblem,
-  problem,
-} from "../problem.ts";
+import { PROBLEM_CONTENT_TYPE, ProblemError } from "../problem.ts";
 
 export const BODY_LIMIT_BYTES = 64 * 1024;
 /** JSON nesting allowed in bodies; deeper is a 400, not a stack overflow later on. */
@@ -73,9 +67,7 @@ function validationProblem(error: RequestValidationError): Problem {
     path: issue.path === "" ? prefix || "body" : issue.path,
     message: issue.message,
   }));
-  return problem(400, `The ${PART_NAME[context] ?? context} is not valid.`, {
-    type: PROBLEM_TYPES.validation,
-    title: "Invalid request",
+  return problemFor("invalid_input", `The ${PART_NAME[context] ?? context} is not valid.`, {
     errors,
   });
 }
@@ -92,7 +84,10 @@ const FRAMEWORK_DETAILS: Record<string, string> = {
 };
 
 export function toProblem(error: unknown, request: FastifyRequest): Problem {
-  if (error instanceof ProblemError) return error.toProblem();
+  if (error instanceof ProblemError) return error.problem;
+  if (error instanceof DomainError) {
+    return problemFor(error.code, error.message, { errors: error.issues });
+  }
   if (error instanceof PolarGatewayError) return polarProblem(error);
   if (error instanceof RequestValidationError) return validationProblem(error);
   const fastifyError = error as Partial<FastifyError>;

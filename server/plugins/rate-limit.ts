@@ -9,7 +9,7 @@
 import rateLimit from "@fastify/rate-limit";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import fp from "fastify-plugin";
-import { PROBLEM_TYPES, ProblemError } from "../problem.ts";
+import { ProblemError } from "../problem.ts";
 
 declare module "fastify" {
   interface FastifyInstance {
@@ -45,9 +45,8 @@ async function callerRateLimit(app: FastifyInstance, options: CallerRateLimitOpt
     if (!state.isExceeded) return;
     reply.header("retry-after", String(state.ttlInSeconds));
     throw new ProblemError(
-      429,
+      "rate_limited",
       `Your budget of ${state.max} requests per minute is spent; retry in ${state.ttlInSeconds} s.`,
-      { type: PROBLEM_TYPES.rateLimited, title: "Too many requests" },
     );
   });
 }

@@ -5,7 +5,7 @@
  */
 import type { FastifyInstance } from "fastify";
 import fp from "fastify-plugin";
-import type { RunService } from "../runs/service.ts";
+import type { RunService } from "../../runs/service.ts";
 
 declare module "fastify" {
   interface FastifyInstance {

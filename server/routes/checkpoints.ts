@@ -1,14 +1,9 @@
 /** A run's checkpoints: the history, and the state at one of them. */
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
-import {
-  CheckpointId,
-  CheckpointState,
-  CheckpointSummary,
-  ListCheckpointsQuery,
-  RunId,
-} from "../runs/schemas.ts";
+import { CheckpointId, CheckpointState, CheckpointSummary, RunId } from "../../runs/schemas.ts";
 import { problems } from "./common.ts";
+import { ListCheckpointsQuery } from "./schemas.ts";
 
 export const checkpointRoutes: FastifyPluginAsyncZod = async (app) => {
   app.get(

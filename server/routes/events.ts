@@ -1,8 +1,7 @@
 /** A run's events as server-sent events, replayable with `Last-Event-ID`. */
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
-import { RunId } from "../runs/schemas.ts";
-import { streamRunEvents } from "../runs/stream.ts";
+import { RunId } from "../../runs/schemas.ts";
 import { problems } from "./common.ts";
 
 export interface EventRoutesOptions {
@@ -38,7 +37,7 @@ export const eventRoutes: FastifyPluginAsyncZod<EventRoutesOptions> = async (app
     async (request, reply) => {
       const { tenant } = request;
       const runId = request.params.run_id;
-      await app.runService.find(tenant, runId);
+      await app.runService.get(tenant, runId);
       const clientGone = new AbortController();
       reply.hijack();
       const response = reply.raw;
@@ -56,16 +55,12 @@ export const eventRoutes: FastifyPluginAsyncZod<EventRoutesOptions> = async (app
         "x-accel-buffering": "no",
       });
       try {
-        await streamRunEvents({
-          events: app.runService.events,
-          runId,
+        await app.runService.streamEvents(tenant, runId, {
           after: Number(request.headers["last-event-id"] ?? 0),
-          currentStatus: async () =>
-            (await app.runService.find(tenant, runId).catch(() => null))?.status ?? null,
           write: (chunk) => {
             if (!response.destroyed) response.write(chunk);
           },
-          stop: AbortSignal.any([clientGone.signal, app.runService.closing]),
+          stop: clientGone.signal,
           keepAliveMs: options.keepAliveMs ?? 15_000,
         });
       } catch (error) {

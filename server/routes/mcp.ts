@@ -16,14 +16,13 @@ import {
   type Tool as McpTool,
 } from "@modelcontextprotocol/sdk/types.js";
 import type { FastifyInstance } from "fastify";
+import { problem } from "../../lib/errors.ts";
 import type { PolarGateway } from "../../polar/gateway.ts";
-import { UnknownToolError } from "../../tools/errors.ts";
 import { invokeTool } from "../../tools/invoke.ts";
+import { isInvalidParams, toolProblem } from "../../tools/problem.ts";
 import { jsonSchemaOf, toolAnswerSchema, tools } from "../../tools/registry.ts";
 import { isReadOnly, type ToolRuns } from "../../tools/types.ts";
 import { sendProblem } from "../plugins/errors.ts";
-import { problem } from "../problem.ts";
-import { toolProblem } from "./tools.ts";
 
 export interface McpRoutesOptions {
   polar: PolarGateway;
@@ -72,8 +71,7 @@ function mcpServer(context: { tenant: string; runs: ToolRuns; options: McpRoutes
         structuredContent: answer as unknown as Record<string, unknown>,
       };
     } catch (error) {
-      if (error instanceof UnknownToolError)
-        throw new McpError(ErrorCode.InvalidParams, error.message);
+      if (isInvalidParams(error)) throw new McpError(ErrorCode.InvalidParams, error.message);
       const body = toolProblem(error);
       if (!body) throw error;
       return { isError: true, content: [{ type: "text", text: JSON.stringify(body) }] };

@@ -9,9 +9,10 @@ import { z } from "zod";
 import { interpretRequest } from "../../llm/route-request.ts";
 import type { PolarGateway } from "../../polar/gateway.ts";
 import { CustomerRef } from "../../polar/schemas.ts";
-import { PROBLEM_TYPES, ProblemError } from "../problem.ts";
-import { IdempotencyHeaders, Metadata, Run } from "../runs/schemas.ts";
+import { Metadata, Run } from "../../runs/schemas.ts";
+import { ProblemError } from "../problem.ts";
 import { problems } from "./common.ts";
+import { IdempotencyHeaders } from "./schemas.ts";
 
 export interface RequestRoutesOptions {
   polar: PolarGateway;
@@ -48,10 +49,11 @@ export const requestRoutes: FastifyPluginAsyncZod<RequestRoutesOptions> = async 
         { polar: options.polar, model: options.model },
       );
       if ("missing" in routed) {
-        throw new ProblemError(422, "The request does not say enough to start a workflow.", {
-          type: PROBLEM_TYPES.requestUnclear,
-          errors: routed.missing,
-        });
+        throw new ProblemError(
+          "request_unclear",
+          "The request does not say enough to start a workflow.",
+          routed.missing,
+        );
       }
       const { run, created } = await app.runService.start(
         request.tenant,
@@ -61,7 +63,7 @@ export const requestRoutes: FastifyPluginAsyncZod<RequestRoutesOptions> = async 
           wait,
           metadata: { ...metadata, interpretation: routed.interpretation },
         },
-        request.headers["idempotency-key"],
+        { idempotencyKey: request.headers["idempotency-key"] },
       );
       return reply.code(created ? 201 : 200).send(run);
     },

@@ -1,8 +1,9 @@
 /** Runs: list, inspect, answer an interrupt (or retry), cancel. */
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
-import { ListRunsQuery, ResumeBody, Run, RunId, RunPage } from "../runs/schemas.ts";
+import { Run, RunId } from "../../runs/schemas.ts";
 import { problems } from "./common.ts";
+import { ListRunsQuery, ResumeBody, RunPage } from "./schemas.ts";
 
 const RunParams = z.object({ run_id: RunId });
 

@@ -7,28 +7,16 @@
  */
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
-import { PolarGatewayError } from "../../polar/errors.ts";
 import type { PolarGateway } from "../../polar/gateway.ts";
-import {
-  ToolArgumentsError,
-  ToolRefusedError,
-  ToolRunFailedError,
-  UnknownToolError,
-} from "../../tools/errors.ts";
+import { UnknownToolError } from "../../tools/errors.ts";
 import { invokeTool } from "../../tools/invoke.ts";
+import { toolProblem } from "../../tools/problem.ts";
 import { getTool, jsonSchemaOf, toolAnswerSchema, toolListings } from "../../tools/registry.ts";
 import type { ToolAnswer } from "../../tools/types.ts";
 import { sendProblem } from "../plugins/errors.ts";
-import {
-  invalid,
-  PROBLEM_TYPES,
-  type Problem,
-  ProblemError,
-  polarProblem,
-  problem,
-} from "../problem.ts";
-import { IdempotencyHeaders } from "../runs/schemas.ts";
+import { ProblemError } from "../problem.ts";
 import { problems } from "./common.ts";
+import { IdempotencyHeaders } from "./schemas.ts";
 
 export interface ToolRoutesOptions {
   /** Polar for read tools: the service's gateway, failing fast when the budget is spent. */
@@ -68,61 +56,6 @@ const InvokeBody = z.strictObject({
     .optional()
     .describe("Repeat a write safely: the same key and arguments answer the first call's run."),
 });
-
-/** A problem with the members an agent needs to decide what to do next (RFC 9457 extensions). */
-export type ToolProblem = Problem & {
-  code?: string;
-  retryable?: boolean;
-  retry_after?: number;
-  run_id?: string;
-};
-
-/** How a failed tool call reads as a problem, over REST and MCP alike; null: not a tool failure. */
-export function toolProblem(error: unknown): ToolProblem | null {
-  // The run service's own: unknown run (404), key in flight (409), key reused (422).
-  if (error instanceof ProblemError) return error.toProblem();
-  if (error instanceof UnknownToolError) return problem(404, error.message);
-  if (error instanceof ToolArgumentsError) {
-    return problem(400, error.message, {
-      type: PROBLEM_TYPES.validation,
-      title: "Invalid arguments",
-      errors: error.issues,
-    });
-  }
-  if (error instanceof ToolRefusedError) {
-    return {
-      ...problem(422, error.message, { type: PROBLEM_TYPES.toolRefused, errors: error.issues }),
-      retryable: false,
-    };
-  }
-  if (error instanceof PolarGatewayError) {
-    const body = polarProblem(error);
-    if (error.code !== "invalid_request") return body;
-    return {
-      ...body,
-      title: "Invalid arguments",
-      errors: body.errors?.map((issue) => ({ ...issue, path: `arguments.${issue.path}` })),
-    };
-  }
-  if (error instanceof ToolRunFailedError) {
-    const { run } = error;
-    const failure = run.error;
-    const status =
-      failure?.code === "polar_rate_limited" || failure?.code === "polar_unavailable"
-        ? 503
-        : failure?.code === "polar_rejected" || failure?.code === "polar_invalid_response"
-          ? 502
-          : failure?.code === "invalid_input"
-            ? 422
-            : 500;
-    return {
-      ...problem(status, error.message, { type: PROBLEM_TYPES.runFailed, title: "The run failed" }),
-      ...(failure ? { code: failure.code, retryable: failure.retryable } : {}),
-      run_id: run.run_id,
-    };
-  }
-  return null;
-}
 
 /** 200 when the call is done, 202 while its run goes on or waits for a person. */
 export function answerStatus(answer: ToolAnswer): 200 | 202 {
@@ -191,9 +124,11 @@ export const toolRoutes: FastifyPluginAsyncZod<ToolRoutesOptions> = async (app, 
       const fromBody = request.body.idempotency_key;
       const fromHeader = request.headers["idempotency-key"];
       if (fromBody !== undefined && fromHeader !== undefined && fromBody !== fromHeader) {
-        throw invalid("Two different idempotency keys: give one, in the body or the header.", [
-          { path: "idempotency_key", message: "differs from the Idempotency-Key header" },
-        ]);
+        throw new ProblemError(
+          "invalid_input",
+          "Two different idempotency keys: give one, in the body or the header.",
+          [{ path: "idempotency_key", message: "differs from the Idempotency-Key header" }],
+        );
       }
       try {
         const answer = await invokeTool(request.params.name, request.body.arguments, {

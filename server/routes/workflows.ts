@@ -1,8 +1,9 @@
 /** What can run, and starting a run of it. */
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
-import { IdempotencyHeaders, Run, StartRunBody, WorkflowView } from "../runs/schemas.ts";
+import { Run, WorkflowView } from "../../runs/schemas.ts";
 import { problems } from "./common.ts";
+import { IdempotencyHeaders, StartRunBody } from "./schemas.ts";
 
 export const workflowRoutes: FastifyPluginAsyncZod = async (app) => {
   app.get(
@@ -40,7 +41,7 @@ export const workflowRoutes: FastifyPluginAsyncZod = async (app) => {
         request.tenant,
         request.params.name,
         request.body,
-        request.headers["idempotency-key"],
+        { idempotencyKey: request.headers["idempotency-key"] },
       );
       return reply.code(created ? 201 : 200).send(run);
     },

@@ -6,9 +6,9 @@ import { randomUUID } from "node:crypto";
 import type { BaseChatModel } from "@langchain/core/language_models/chat_models";
 import { MemorySaver } from "@langchain/langgraph";
 import { getWorkflow } from "../../graphs/index.ts";
-import { advanceRun, checkResume, type StepResult } from "../../graphs/runner.ts";
 import { createChatModel } from "../../llm/model.ts";
 import type { WorkflowDeps } from "../../nodes/context.ts";
+import { advanceRun, checkResume, type StepResult } from "../../runs/runner.ts";
 import type { ChatCall, FakeOpenAI } from "./fake-openai.ts";
 
 /** A model name outside gpt-3/gpt-4-*: `withStructuredOutput` uses a JSON-schema response format. */

@@ -6,10 +6,10 @@
  */
 import type { BaseChatModel } from "@langchain/core/language_models/chat_models";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { ResumeRejectedError } from "../../graphs/runner.ts";
 import { formatDate } from "../../nodes/format.ts";
 import type { PolarGateway } from "../../polar/gateway.ts";
 import { CUSTOMERS, SUBSCRIPTIONS } from "../../polar/simulator/seed.ts";
+import { ResumeRejectedError } from "../../runs/errors.ts";
 import { gatewayFor, requestsTo, startTestPolar, type TestSimulator } from "../helpers/polar.ts";
 import { type ChatCall, type FakeOpenAI, type FakeReply, startFakeOpenAI } from "./fake-openai.ts";
 import { modelFor, promptFacts, recordOutboundHosts, workflowRunner } from "./helpers.ts";

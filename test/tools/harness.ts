@@ -3,8 +3,8 @@
  * by the simulator over HTTP through the real gateway.
  */
 import { CUSTOMERS } from "../../polar/simulator/seed.ts";
+import { RunService } from "../../runs/service.ts";
 import { createLogger } from "../../server/logger.ts";
-import { RunService } from "../../server/runs/service.ts";
 import type { Storage } from "../../storage/index.ts";
 import { invokeTool } from "../../tools/invoke.ts";
 import type { ToolCallContext } from "../../tools/types.ts";

@@ -7,8 +7,8 @@
  * argv: mode workflow runId inputJson; env: POLAR_URL, POLAR_TOKEN, DATA_DIR | DATABASE_URL (+ PG_SCHEMA)
  */
 import { getWorkflow } from "../../graphs/index.ts";
-import { advanceRun } from "../../graphs/runner.ts";
 import { PolarGateway } from "../../polar/gateway.ts";
+import { advanceRun } from "../../runs/runner.ts";
 import { createStorage } from "../../storage/index.ts";
 
 const [mode, workflowName, runId, inputJson] = process.argv.slice(2);

@@ -5,8 +5,8 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, beforeEach } from "vitest";
 import { getWorkflow, type Workflow } from "../../graphs/index.ts";
-import { advanceRun, checkResume, type RunStart, type StepResult } from "../../graphs/runner.ts";
 import type { PolarGateway } from "../../polar/gateway.ts";
+import { advanceRun, checkResume, type RunStart, type StepResult } from "../../runs/runner.ts";
 import type { Storage } from "../../storage/index.ts";
 import type { TestBackend } from "../helpers/backends.ts";
 import { gatewayFor, startTestPolar, type TestSimulator } from "../helpers/polar.ts";

@@ -1,7 +1,6 @@
 import type { StateSnapshot } from "@langchain/langgraph";
 import { describe, expect, it } from "vitest";
 import type { OverageState } from "../../graphs/overage-remediation.ts";
-import { ResumeRejectedError } from "../../graphs/runner.ts";
 import { CHECKOUT_KEY_FIELD } from "../../polar/gateway.ts";
 import {
   ADA_USAGE_BY_ENDPOINT,
@@ -10,6 +9,7 @@ import {
   PRODUCTS,
   SUBSCRIPTIONS,
 } from "../../polar/simulator/seed.ts";
+import { ResumeRejectedError } from "../../runs/errors.ts";
 import { describeEachBackend } from "../helpers/backends.ts";
 import { gatewayFor, requestsTo } from "../helpers/polar.ts";
 import { useWorkflowTests } from "./harness.ts";

@@ -1,7 +1,7 @@
 import { expect, it } from "vitest";
-import { ResumeRejectedError } from "../../graphs/runner.ts";
 import { formatDate } from "../../nodes/format.ts";
 import { CUSTOMERS, SUBSCRIPTIONS } from "../../polar/simulator/seed.ts";
+import { ResumeRejectedError } from "../../runs/errors.ts";
 import { describeEachBackend } from "../helpers/backends.ts";
 import { requestsTo } from "../helpers/polar.ts";
 import { useWorkflowTests } from "./harness.ts";

@@ -1,5 +1,5 @@
 /**
- * Where runs execute: this replica's share of the shared run queue (DESIGN §8). It claims runs
+ * Where runs execute: this replica's share of the shared run queue. It claims runs
  * from the registry — never more than `concurrency` at once — under leases it renews while they
  * run, and hands each to `execute`. Every execution gets an AbortSignal, aborted when its run is
  * cancelled here, when its lease is lost (taken over, or the run was cancelled elsewhere), or
@@ -7,13 +7,13 @@
  */
 import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
-import type { FastifyBaseLogger } from "fastify";
-import type { Lease, RunRecord, RunRegistry } from "../../storage/index.ts";
+import type { Lease, RunRecord, RunRegistry } from "../storage/index.ts";
+import { LEASE_LOST } from "./errors.ts";
+import type { QueueSettings, RunLogger } from "./settings.ts";
 
 /** Abort reasons an execution can tell apart. */
 export const CANCELLED = "cancelled";
 export const SHUTDOWN = "shutdown";
-export const LEASE_LOST = "lease_lost";
 export type AbortReason = typeof CANCELLED | typeof SHUTDOWN | typeof LEASE_LOST;
 
 /**
@@ -22,22 +22,13 @@ export type AbortReason = typeof CANCELLED | typeof SHUTDOWN | typeof LEASE_LOST
  */
 export type Outcome = "done" | "paused";
 
-export interface QueueSettings {
-  /** How long a claim (or a renewal) holds a run before other replicas may take it over. */
-  leaseMs: number;
-  /** How often the leases of running runs are renewed; well below `leaseMs`. */
-  renewMs: number;
-  /** How often the queue is looked at without being told (notifications cover the rest). */
-  pollMs: number;
-}
-
 export interface ExecutorOptions extends QueueSettings {
   runs: RunRegistry;
   concurrency: number;
   /** This replica's name in leases; default: host, process id and a random suffix. */
   owner?: string;
   execute: (record: RunRecord, lease: Lease, signal: AbortSignal) => Promise<Outcome>;
-  log: FastifyBaseLogger;
+  log: RunLogger;
 }
 
 interface Execution {
@@ -61,15 +52,6 @@ export class Executor {
   constructor(options: ExecutorOptions) {
     this.#options = options;
     this.owner = options.owner ?? `${hostname()}:${process.pid}:${randomBytes(3).toString("hex")}`;
-  }
-
-  get closing(): boolean {
-    return this.#closing;
-  }
-
-  /** Runs executing here now. */
-  get size(): number {
-    return this.#executions.size;
   }
 
   /** Starts claiming (idempotent): at once, then on every poll and every `wake`. */

@@ -1,11 +1,12 @@
 /**
- * The shapes of the runs API (DESIGN §6), as zod schemas: they validate requests, type the
- * handlers and become the OpenAPI document.
+ * What the run core answers, as zod schemas (the REST API's OpenAPI document and the tools'
+ * answer schemas are made from them), and what it is asked, as plain types.
  */
 import { z } from "zod";
-import { RUN_STATUSES, type RunRecord } from "../../storage/index.ts";
+import { RUN_STATUSES, type RunError, type RunRecord } from "../storage/index.ts";
 
 export const RunStatus = z.enum(RUN_STATUSES);
+export type RunStatus = z.infer<typeof RunStatus>;
 
 export const RunId = z.uuid({ error: "must be a run id (a UUID)" });
 
@@ -14,7 +15,7 @@ export const CheckpointId = z
   .string()
   .regex(/^[A-Za-z0-9-]{1,64}$/, { error: "must be a checkpoint id" });
 
-const JsonObject = z.record(z.string(), z.unknown());
+export const JsonObject = z.record(z.string(), z.unknown());
 
 export const Interrupt = z
   .looseObject({
@@ -30,9 +31,10 @@ export const Interrupt = z
   })
   .meta({ id: "Interrupt", description: "What the run waits for a person to decide." });
 
-export const RunError = z
+/** How a run failed (`RunError`), as the API shows it. */
+export const RunErrorView = z
   .looseObject({ code: z.string(), message: z.string(), retryable: z.boolean() })
-  .meta({ id: "RunError" });
+  .meta({ id: "RunError" }) satisfies z.ZodType<RunError>;
 
 export const Run = z
   .object({
@@ -43,7 +45,7 @@ export const Run = z
     metadata: JsonObject,
     interrupt: Interrupt.nullable(),
     output: JsonObject.nullable(),
-    error: RunError.nullable(),
+    error: RunErrorView.nullable(),
     checkpoint_id: z.string().nullable(),
     created_at: z.string(),
     updated_at: z.string(),
@@ -72,40 +74,6 @@ export const Metadata = JsonObject.describe(
   "Free-form JSON kept with the run (your own references: ticket ids, who asked).",
 );
 
-export const StartRunBody = z.strictObject({
-  input: JsonObject.describe("The workflow's input; its JSON Schema is in `GET /v1/workflows`."),
-  wait: z
-    .boolean()
-    .default(true)
-    .describe("Answer when the run pauses or ends (bounded wait), rather than at once."),
-  metadata: Metadata.default({}),
-});
-export type StartRunBody = z.infer<typeof StartRunBody>;
-
-export const ResumeBody = z.strictObject({
-  resume: z
-    .unknown()
-    .optional()
-    .describe(
-      "The answer to the pending interrupt (see its `resume_schema`). Leave it out to retry a run that failed with a retryable error.",
-    ),
-  interrupt_id: z.string().min(1).max(200).optional(),
-  wait: z.boolean().default(true),
-});
-export type ResumeBody = z.infer<typeof ResumeBody>;
-
-export const ListRunsQuery = z.object({
-  workflow: z
-    .string()
-    .regex(/^[a-z0-9-]{1,100}$/, { error: "must be a workflow name" })
-    .optional(),
-  status: RunStatus.optional(),
-  limit: z.coerce.number().int().min(1).max(100).default(20),
-  cursor: z.string().min(1).max(500).optional(),
-});
-
-export const RunPage = z.object({ runs: z.array(Run), next_cursor: z.string().nullable() });
-
 export const CheckpointSummary = z.object({
   checkpoint_id: z.string(),
   parent_checkpoint_id: z.string().nullable(),
@@ -128,11 +96,6 @@ export const CheckpointState = z.object({
 });
 export type CheckpointState = z.infer<typeof CheckpointState>;
 
-export const ListCheckpointsQuery = z.object({
-  limit: z.coerce.number().int().min(1).max(100).default(20),
-  before: CheckpointId.optional().describe("A checkpoint id: list the ones older than it."),
-});
-
 export const WorkflowView = z.object({
   name: z.string(),
   description: z.string(),
@@ -142,17 +105,42 @@ export const WorkflowView = z.object({
 });
 export type WorkflowView = z.infer<typeof WorkflowView>;
 
-/** The `Idempotency-Key` header (IETF draft): a structured-field string, or a bare key. */
-export const IdempotencyHeaders = z.looseObject({
-  "idempotency-key": z
-    .string()
-    .min(1)
-    .max(255)
-    // The IETF draft sends it as a structured-field string ("…"); bare keys are taken too.
-    .transform((key) =>
-      key.length >= 2 && key.startsWith('"') && key.endsWith('"') ? key.slice(1, -1) : key,
-    )
-    .pipe(z.string().min(1, { error: "must not be empty" }))
-    .optional()
-    .describe("Repeat a request safely: the same key and body answer the same run."),
-});
+/** Starting a run of a workflow. */
+export interface StartRun {
+  /** The workflow's input, checked against its schema. */
+  input: Record<string, unknown>;
+  /** Free-form JSON kept with the run. */
+  metadata: Record<string, unknown>;
+  /** Answer once the run pauses or ends (bounded wait), rather than at once. */
+  wait: boolean;
+}
+
+export interface StartOptions {
+  /** Repeating the start with the same key and request answers the first run. */
+  idempotencyKey?: string | undefined;
+  /** polar-flows itself starts the run (a tool write), so internal workflows may run. */
+  internal?: boolean;
+}
+
+/**
+ * Answering the pending interrupt (`resume` given), or retrying a run that failed with a
+ * retryable error (`resume` left out).
+ */
+export interface ResumeRun {
+  resume?: unknown;
+  /** The interrupt the answer is meant for; refused when another one is pending. */
+  interrupt_id?: string;
+  wait: boolean;
+}
+
+export interface ListRuns {
+  workflow?: string;
+  status?: RunStatus;
+  limit: number;
+  cursor?: string;
+}
+
+export interface RunPage {
+  runs: Run[];
+  next_cursor: string | null;
+}

@@ -4,8 +4,8 @@
  * requests) — from this process, and from the others through the store's notifications.
  */
 import { EventEmitter } from "node:events";
-import type { FastifyBaseLogger } from "fastify";
-import type { RunEvent, RunEventLog, RunEventType, RunStatus } from "../../storage/index.ts";
+import type { RunEvent, RunEventLog, RunEventType, RunStatus } from "../storage/index.ts";
+import type { RunLogger } from "./settings.ts";
 
 /** Statuses at which a run stops on its own: someone has to answer, or it is over. */
 export const SETTLED_STATUSES: ReadonlySet<RunStatus> = new Set([
@@ -20,10 +20,10 @@ const NODE_EVENT_BATCH_MS = 50;
 
 export class RunEvents {
   readonly #log: RunEventLog;
-  readonly #logger: FastifyBaseLogger;
+  readonly #logger: RunLogger;
   readonly #emitter = new EventEmitter();
 
-  constructor(log: RunEventLog, logger: FastifyBaseLogger) {
+  constructor(log: RunEventLog, logger: RunLogger) {
     this.#log = log;
     this.#logger = logger;
     this.#emitter.setMaxListeners(0);

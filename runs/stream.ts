@@ -2,7 +2,7 @@
  * A run's events as server-sent events: first those after `Last-Event-ID` (replayed from the
  * store), then live ones, until the run pauses or ends. Keep-alive comments while it waits.
  */
-import type { RunEvent, RunStatus } from "../../storage/index.ts";
+import type { RunEvent, RunStatus } from "../storage/index.ts";
 import { type RunEvents, SETTLED_STATUSES, statusOf } from "./events.ts";
 
 const PAGE = 200;

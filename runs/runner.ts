@@ -4,19 +4,15 @@
  * the REST service, the benchmarks and the tests alike.
  */
 import { Command, type LangGraphRunnableConfig } from "@langchain/langgraph";
-import { type FieldIssue, validate } from "../lib/validation.ts";
+import type { Workflow } from "../graphs/index.ts";
+import { errorCodeOf } from "../lib/errors.ts";
+import { validate } from "../lib/validation.ts";
 import type { WorkflowDeps } from "../nodes/context.ts";
 import { WorkflowInputError } from "../nodes/errors.ts";
 import { type InterruptRequest, resumeSchemaFor } from "../nodes/interrupts.ts";
 import { PolarGatewayError } from "../polar/errors.ts";
 import { LEASE_KEY, type Lease, LeaseLostError } from "../storage/types.ts";
-import type { Workflow } from "./index.ts";
-
-export interface RunError {
-  code: string;
-  message: string;
-  retryable: boolean;
-}
+import { LEASE_LOST, ResumeRejectedError, type RunError } from "./errors.ts";
 
 export interface PendingInterrupt extends InterruptRequest {
   id: string;
@@ -37,16 +33,6 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** Each node's update as it is checkpointed (server-sent events, logs). */
   onNodeUpdate?: (node: string, update: unknown) => void;
-}
-
-/** A resume payload that does not fit the pending interrupt; the run stays interrupted. */
-export class ResumeRejectedError extends Error {
-  readonly issues: FieldIssue[];
-  constructor(message: string, issues: FieldIssue[] = []) {
-    super(message);
-    this.name = "ResumeRejectedError";
-    this.issues = issues;
-  }
 }
 
 type Compiled = ReturnType<Workflow["build"]>;
@@ -165,18 +151,15 @@ function pendingInterrupt(
   return null;
 }
 
-/** A step whose writes were refused: the run is another execution's now (never stored as a run error). */
-export const LEASE_LOST_CODE = "lease_lost";
-
 export function classifyRunError(error: unknown): RunError {
   if (error instanceof PolarGatewayError) {
-    const code = error.code === "invalid_request" ? "invalid_input" : error.code;
+    const code = errorCodeOf(error.code) ?? error.code;
     return { code, message: error.message, retryable: error.retryable };
   }
   if (error instanceof WorkflowInputError)
     return { code: error.code, message: error.message, retryable: false };
   if (error instanceof LeaseLostError) {
-    return { code: LEASE_LOST_CODE, message: error.message, retryable: true };
+    return { code: LEASE_LOST, message: error.message, retryable: true };
   }
   if (error instanceof Error && error.name === "AbortError") {
     return { code: "cancelled", message: "the run was cancelled", retryable: false };

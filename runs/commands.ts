@@ -1,0 +1,166 @@
+/**
+ * The commands that move a run: start (idempotent with a key), resume (answer the pending
+ * interrupt, or retry a retryable failure) and cancel. Each is a compare-and-set on the run's
+ * status, so two requests never both win (two resumes of one interrupt: one runs, the other is
+ * a conflict). Execution goes through the shared run queue: a command makes the run claimable,
+ * and any replica's executor (this one's, usually first) claims it.
+ */
+import { validate } from "../lib/validation.ts";
+import type { RunRecord, RunRegistry } from "../storage/index.ts";
+import { IdempotencyKeyReusedError, InvalidInputError, RunConflictError } from "./errors.ts";
+import type { RunEvents } from "./events.ts";
+import type { RunExecution } from "./execution.ts";
+import { fingerprintOf, IdempotencyKeys } from "./idempotency.ts";
+import { describeStatus, findRun, setStatus } from "./records.ts";
+import { checkResume, type PendingInterrupt } from "./runner.ts";
+import { type ResumeRun, type Run, runView, type StartOptions, type StartRun } from "./schemas.ts";
+import type { RunWaiter } from "./waiting.ts";
+import type { WorkflowGraphs } from "./workflows.ts";
+
+export interface CommandsOptions {
+  runs: RunRegistry;
+  events: RunEvents;
+  graphs: WorkflowGraphs;
+  execution: RunExecution;
+  waiter: RunWaiter;
+}
+
+export class RunCommands {
+  readonly #options: CommandsOptions;
+  readonly #keys = new IdempotencyKeys();
+
+  constructor(options: CommandsOptions) {
+    this.#options = options;
+  }
+
+  /**
+   * Starts a run. With an idempotency key: the same key and request answer the first run
+   * (`created: false`), another request is refused, and so is a repeat while the first request
+   * with the key is still being answered.
+   */
+  async start(
+    tenant: string,
+    workflowName: string,
+    request: StartRun,
+    options: StartOptions = {},
+  ): Promise<{ run: Run; created: boolean }> {
+    const { runs, graphs, waiter } = this.#options;
+    const workflow = graphs.startable(workflowName, options.internal === true);
+    const parsed = validate(workflow.input, request.input, ["input"]);
+    if (!parsed.success) {
+      throw new InvalidInputError(
+        `The input does not fit workflow ${workflow.name}.`,
+        parsed.issues,
+      );
+    }
+    const fingerprint = fingerprintOf({
+      workflow: workflow.name,
+      input: request.input,
+      metadata: request.metadata,
+    });
+    const newRun = {
+      tenant,
+      workflow: workflow.name,
+      input: parsed.data,
+      metadata: request.metadata,
+      request_hash: fingerprint,
+    };
+    const key = options.idempotencyKey;
+    if (key === undefined) {
+      const { run } = await runs.create(newRun);
+      return { run: await this.#launch(run, request.wait), created: true };
+    }
+    return this.#keys.hold(tenant, key, fingerprint, async () => {
+      const { run, created } = await runs.create({ ...newRun, idempotency_key: key });
+      if (created) return { run: await this.#launch(run, request.wait), created: true };
+      if (run.request_hash !== fingerprint) throw new IdempotencyKeyReusedError();
+      const current = request.wait ? await waiter.untilSettled(run) : runView(run);
+      return { run: current, created: false };
+    });
+  }
+
+  /**
+   * Answers the pending interrupt (`resume` given), or retries a run that failed with a
+   * retryable error from its last checkpoint (`resume` left out).
+   */
+  async resume(tenant: string, runId: string, request: ResumeRun): Promise<Run> {
+    const { runs, events, execution, waiter } = this.#options;
+    const record = await findRun(runs, tenant, runId);
+    let moved: RunRecord | null;
+    if (!("resume" in request)) {
+      if (record.status !== "failed" || !record.error?.retryable) {
+        throw new RunConflictError(
+          record.status === "interrupted"
+            ? "The run waits for an answer: give it as `resume`."
+            : `Only a run that failed with a retryable error can be retried; this one is ${describeStatus(record)}.`,
+        );
+      }
+      moved = await setStatus(runs, events, runId, {
+        from: ["failed"],
+        to: "running",
+        set: { error: null },
+      });
+    } else {
+      if (record.status !== "interrupted") {
+        throw new RunConflictError(
+          `The run is ${describeStatus(record)}, not waiting for an answer.`,
+        );
+      }
+      const pending = record.interrupt as PendingInterrupt;
+      if (request.interrupt_id !== undefined && request.interrupt_id !== pending.id) {
+        throw new RunConflictError(
+          `The run is not waiting for interrupt ${request.interrupt_id}; it waits for ${pending.id}.`,
+        );
+      }
+      // Throws ResumeRejectedError when the answer does not fit; the run stays interrupted.
+      const value = checkResume(pending, request.resume, request.interrupt_id);
+      // The answer waits in the run until a replica claims it.
+      moved = await setStatus(runs, events, runId, {
+        from: ["interrupted"],
+        to: "running",
+        set: { interrupt: null, pending_resume: { interrupt_id: pending.id, value } },
+      });
+    }
+    if (!moved) throw new RunConflictError("Another request moved the run on first.");
+    execution.work();
+    return request.wait ? waiter.untilSettled(moved) : runView(moved);
+  }
+
+  /** Cancels a run that has not finished: queued, running, interrupted or retryable-failed. */
+  async cancel(tenant: string, runId: string): Promise<Run> {
+    const { runs, events, execution } = this.#options;
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const record = await findRun(runs, tenant, runId);
+      const cancellable =
+        record.status === "queued" ||
+        record.status === "running" ||
+        record.status === "interrupted" ||
+        (record.status === "failed" && record.error?.retryable === true);
+      if (!cancellable) {
+        throw new RunConflictError(
+          `The run is ${describeStatus(record)}; there is nothing to cancel.`,
+        );
+      }
+      const cancelled = await setStatus(runs, events, runId, {
+        from: [record.status],
+        to: "cancelled",
+        set: { interrupt: null, pending_resume: null },
+      });
+      if (cancelled) {
+        // Executing here: stop now. Elsewhere: that replica hears of it (PostgreSQL NOTIFY),
+        // and its lease is gone with the status, so its next renewal or write stops it anyway.
+        execution.cancelled(runId);
+        return runView(cancelled);
+      }
+      // The status changed under us: look again.
+    }
+    throw new RunConflictError("The run keeps changing; try again.");
+  }
+
+  /** Queues a run just created and, if asked, waits for it to settle. */
+  async #launch(record: RunRecord, wait: boolean): Promise<Run> {
+    await this.#options.events.record(record.run_id, "status", runView(record));
+    this.#options.execution.work();
+    return wait ? this.#options.waiter.untilSettled(record) : runView(record);
+  }
+}

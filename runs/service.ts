@@ -1,0 +1,201 @@
+/**
+ * The run service: the one object every front end calls (REST routes, tools, MCP, and whatever
+ * comes next) to start, resume, retry, cancel, wait for and read runs, their checkpoints and
+ * their events. It speaks in domain types and throws domain errors (`runs/errors.ts`); turning
+ * those into HTTP or MCP answers is the caller's business.
+ *
+ * The jobs live beside it: `commands.ts` (start, resume, cancel; idempotency in
+ * `idempotency.ts`), `execution.ts` (the run queue), `waiting.ts`, `checkpoints.ts`,
+ * `workflows.ts`, and the event log and stream (`events.ts`, `stream.ts`).
+ */
+import type { WorkflowDeps } from "../nodes/context.ts";
+import { InvalidCursorError, type Storage } from "../storage/index.ts";
+import { type CheckpointPage, checkpointHistory, checkpointState } from "./checkpoints.ts";
+import { RunCommands } from "./commands.ts";
+import { InvalidInputError } from "./errors.ts";
+import { RunEvents } from "./events.ts";
+import { RunExecution } from "./execution.ts";
+import { findRun } from "./records.ts";
+import {
+  type CheckpointState,
+  type CheckpointSummary,
+  type ListRuns,
+  type ResumeRun,
+  type Run,
+  type RunPage,
+  runView,
+  type StartOptions,
+  type StartRun,
+  type WorkflowView,
+} from "./schemas.ts";
+import { QUEUE_DEFAULTS, type QueueSettings, type RunLogger } from "./settings.ts";
+import { streamRunEvents } from "./stream.ts";
+import { RunWaiter } from "./waiting.ts";
+import { WorkflowGraphs } from "./workflows.ts";
+
+export interface RunServiceOptions {
+  storage: Pick<
+    Storage,
+    "kind" | "runs" | "events" | "checkpointer" | "fencedCheckpointer" | "watch"
+  >;
+  deps: WorkflowDeps;
+  logger: RunLogger;
+  /** The longest a `wait: true` request waits for a run to pause or end. */
+  waitMs: number;
+  /** Runs that execute at once in this process. */
+  concurrency: number;
+  /** Lease length, renewal and polling of the shared run queue (default `QUEUE_DEFAULTS`). */
+  queue?: Partial<QueueSettings>;
+  /** This replica's name in leases (default: host, process id, a random suffix). */
+  owner?: string;
+}
+
+/** Following a run's events: those after `after`, then live ones until the run pauses or ends. */
+export interface EventStreamOptions {
+  /** The last event id the caller saw (0: none). */
+  after: number;
+  /** Gets each event as server-sent-event text, and keep-alive comments. */
+  write: (chunk: string) => void;
+  /** The caller went away. */
+  stop: AbortSignal;
+  keepAliveMs: number;
+}
+
+export class RunService {
+  readonly #storage: RunServiceOptions["storage"];
+  readonly #events: RunEvents;
+  readonly #graphs: WorkflowGraphs;
+  readonly #execution: RunExecution;
+  readonly #commands: RunCommands;
+  /** Aborted at shutdown: waiting requests answer with the run as it is; streams end. */
+  readonly #closing = new AbortController();
+
+  constructor(options: RunServiceOptions) {
+    const queue = { ...QUEUE_DEFAULTS, ...options.queue };
+    const { storage } = options;
+    this.#storage = storage;
+    this.#events = new RunEvents(storage.events, options.logger);
+    // Executions write through the fence; reads see the same store.
+    this.#graphs = new WorkflowGraphs(storage.fencedCheckpointer(queue.leaseMs));
+    this.#execution = new RunExecution({
+      storage,
+      events: this.#events,
+      graphs: this.#graphs,
+      deps: options.deps,
+      log: options.logger,
+      queue,
+      concurrency: options.concurrency,
+      ...(options.owner ? { owner: options.owner } : {}),
+      closing: this.#closing.signal,
+    });
+    this.#commands = new RunCommands({
+      runs: storage.runs,
+      events: this.#events,
+      graphs: this.#graphs,
+      execution: this.#execution,
+      waiter: new RunWaiter({
+        runs: storage.runs,
+        events: this.#events,
+        waitMs: options.waitMs,
+        pollMs: queue.pollMs,
+        closing: this.#closing.signal,
+      }),
+    });
+  }
+
+  /** This replica's name in run leases. */
+  get owner(): string {
+    return this.#execution.owner;
+  }
+
+  listWorkflows(): Promise<WorkflowView[]> {
+    return this.#graphs.views();
+  }
+
+  /** Starts a run of a workflow; see `RunCommands.start` for idempotency. */
+  start(
+    tenant: string,
+    workflow: string,
+    request: StartRun,
+    options: StartOptions = {},
+  ): Promise<{ run: Run; created: boolean }> {
+    return this.#commands.start(tenant, workflow, request, options);
+  }
+
+  /** Answers the pending interrupt (`resume` given), or retries a retryable failure. */
+  resume(tenant: string, runId: string, request: ResumeRun): Promise<Run> {
+    return this.#commands.resume(tenant, runId, request);
+  }
+
+  cancel(tenant: string, runId: string): Promise<Run> {
+    return this.#commands.cancel(tenant, runId);
+  }
+
+  async get(tenant: string, runId: string): Promise<Run> {
+    return runView(await findRun(this.#storage.runs, tenant, runId));
+  }
+
+  /** The tenant's runs, newest first, a page at a time. */
+  async list(tenant: string, query: ListRuns): Promise<RunPage> {
+    try {
+      const page = await this.#storage.runs.list({ tenant, ...query });
+      return { runs: page.runs.map(runView), next_cursor: page.next_cursor };
+    } catch (error) {
+      if (error instanceof InvalidCursorError) {
+        throw new InvalidInputError("The cursor is not one this service issued.", [
+          { path: "query.cursor", message: "not a valid cursor" },
+        ]);
+      }
+      throw error;
+    }
+  }
+
+  /** Checkpoint history, newest first. */
+  async checkpoints(
+    tenant: string,
+    runId: string,
+    page: CheckpointPage,
+  ): Promise<CheckpointSummary[]> {
+    const record = await findRun(this.#storage.runs, tenant, runId);
+    return checkpointHistory(this.#graphs.graph(record.workflow), runId, page);
+  }
+
+  /** The state at one checkpoint of the run. */
+  async checkpoint(tenant: string, runId: string, checkpointId: string): Promise<CheckpointState> {
+    const record = await findRun(this.#storage.runs, tenant, runId);
+    const graph = this.#graphs.graph(record.workflow);
+    return checkpointState(graph, this.#storage.checkpointer, runId, checkpointId);
+  }
+
+  /**
+   * Streams the run's events to `options.write` until the run pauses or ends, the caller
+   * stops, or the service shuts down. Check the run exists first (`get`): this does not throw.
+   */
+  async streamEvents(tenant: string, runId: string, options: EventStreamOptions): Promise<void> {
+    const { runs } = this.#storage;
+    await streamRunEvents({
+      events: this.#events,
+      runId,
+      after: options.after,
+      currentStatus: async () => (await runs.get(tenant, runId).catch(() => null))?.status ?? null,
+      write: options.write,
+      stop: AbortSignal.any([options.stop, this.#closing.signal]),
+      keepAliveMs: options.keepAliveMs,
+    });
+  }
+
+  /** At start-up: join the run queue; runs left behind continue (answers how many were running). */
+  recover(): Promise<number> {
+    return this.#execution.recover();
+  }
+
+  /**
+   * Shutdown: no new claims; each running run stops once its current step is stored, or after
+   * `graceMs`, and goes back to the queue at once (still `running`), for another replica or the
+   * next start-up.
+   */
+  async close(graceMs: number): Promise<void> {
+    this.#closing.abort();
+    await this.#execution.close(graceMs);
+  }
+}
