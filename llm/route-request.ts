@@ -10,7 +10,7 @@ import { z } from "zod";
 import { getWorkflow } from "../graphs/index.ts";
 import { type FieldIssue, fieldIssues } from "../lib/validation.ts";
 import type { PolarGateway } from "../polar/gateway.ts";
-import { CustomerRef, type Product } from "../polar/schemas.ts";
+import { CustomerRef } from "../polar/schemas.ts";
 import { numbersIn } from "./checks.ts";
 import { type RoutingReading, readRoutingRequest, type WorkflowName } from "./rules.ts";
 import { askModel, type ModelPolicy } from "./structured.ts";
@@ -225,17 +225,9 @@ async function resolveProduct(
   path: string,
   missing: FieldIssue[],
 ) {
-  const lookup = await polar.findProduct({ name });
-  if (lookup.status === "found") return lookup.product;
-  if (lookup.status === "not_found") {
-    missing.push({ path, message: `no active product is named "${name}"` });
-  } else {
-    const ids = lookup.candidates.map((product: Product) => product.id).join(", ");
-    missing.push({
-      path,
-      message: `${lookup.candidates.length} active products are named "${name}" (${ids}); name one by id`,
-    });
-  }
+  const resolved = await polar.resolveProduct({ name });
+  if ("product" in resolved) return resolved.product;
+  missing.push({ path, message: resolved.reason });
   return null;
 }
 

@@ -53,20 +53,7 @@ export async function checkSubscription(
 }
 
 async function resolveProduct(polar: PolarGateway, ref: ProductRef, field: string) {
-  const lookup = await polar.findProduct(ref);
-  const described = "id" in ref ? `id ${ref.id}` : `name "${ref.name}"`;
-  if (lookup.status === "not_found") {
-    return {
-      outcome: "product_not_found",
-      detail: `${field}: no active product with ${described}.`,
-    };
-  }
-  if (lookup.status === "ambiguous") {
-    const ids = lookup.candidates.map((product) => product.id).join(", ");
-    return {
-      outcome: "product_ambiguous",
-      detail: `${field}: ${lookup.candidates.length} active products match ${described} (${ids}); name one by id.`,
-    };
-  }
-  return { product: lookup.product };
+  const resolved = await polar.resolveProduct(ref);
+  if ("product" in resolved) return resolved;
+  return { outcome: resolved.outcome, detail: `${field}: ${resolved.reason}.` };
 }

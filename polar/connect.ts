@@ -1,11 +1,10 @@
 /**
- * The service's connection to Polar: the gateway, pointed at Polar (`POLAR_ACCESS_TOKEN`, with
- * `POLAR_ENVIRONMENT` or `POLAR_BASE_URL`), or — with no token — at the built-in simulator,
- * started in-process on loopback with its demo data.
+ * The service's connection to Polar: the gateway, pointed at Polar (an access token, with an
+ * environment or a base URL), or — with no token — at the built-in simulator, started
+ * in-process on loopback with its demo data.
  */
-import type { Config } from "../server/config.ts";
-import { ConfigError } from "../server/config.ts";
 import { PolarGateway, type PolarGatewayOptions } from "./gateway.ts";
+import { type PolarSettings, PolarSettingsError } from "./settings.ts";
 import { type SimulatorHandle, type SimulatorOptions, startSimulator } from "./simulator/index.ts";
 
 export interface PolarConnection {
@@ -18,7 +17,7 @@ export interface PolarConnection {
 }
 
 export interface ConnectOptions {
-  /** Gateway settings beyond the configuration (tests: a tiny retry policy). */
+  /** Gateway settings beyond `PolarSettings` (tests: a tiny retry policy). */
   gateway?: Omit<
     PolarGatewayOptions,
     "accessToken" | "environment" | "baseUrl" | "requestsPerMinute"
@@ -27,13 +26,13 @@ export interface ConnectOptions {
 }
 
 export async function connectPolar(
-  polar: Config["polar"],
+  settings: PolarSettings,
   options: ConnectOptions = {},
 ): Promise<PolarConnection> {
-  if (polar.accessToken === null) {
-    if (polar.baseUrl !== null) {
-      throw new ConfigError(
-        "POLAR_BASE_URL is set but POLAR_ACCESS_TOKEN is not: give the token for that server.",
+  if (settings.accessToken === null) {
+    if (settings.baseUrl !== null) {
+      throw new PolarSettingsError(
+        "A Polar base URL is set but no access token: give the token for that server.",
       );
     }
     const simulator = await startSimulator({ ...options.simulator, host: "127.0.0.1", port: 0 });
@@ -41,16 +40,16 @@ export async function connectPolar(
       ...options.gateway,
       accessToken: simulator.token,
       baseUrl: simulator.url,
-      requestsPerMinute: polar.rateLimit,
+      requestsPerMinute: settings.requestsPerMinute,
     });
     return { gateway, simulator, baseUrl: simulator.url, close: () => simulator.close() };
   }
   const gateway = new PolarGateway({
     ...options.gateway,
-    accessToken: polar.accessToken,
-    environment: polar.environment,
-    ...(polar.baseUrl ? { baseUrl: polar.baseUrl } : {}),
-    requestsPerMinute: polar.rateLimit,
+    accessToken: settings.accessToken,
+    environment: settings.environment,
+    ...(settings.baseUrl ? { baseUrl: settings.baseUrl } : {}),
+    requestsPerMinute: settings.requestsPerMinute,
   });
-  return { gateway, simulator: null, baseUrl: polar.baseUrl, close: async () => {} };
+  return { gateway, simulator: null, baseUrl: settings.baseUrl, close: async () => {} };
 }

@@ -141,9 +141,17 @@ function describeClientError(body: unknown): {
   return { message: JSON.stringify(body)?.slice(0, 500) ?? "no detail", issues: [] };
 }
 
+export type RetryListener = (info: {
+  operation: string;
+  attempt: number;
+  delayMs: number;
+  error: PolarGatewayError;
+}) => void;
+
 /**
  * Runs `attempt` until it succeeds, retrying what is worth retrying: 429 after `retry-after`,
  * 5xx and network errors with jittered exponential backoff. Everything else fails at once.
+ * `worthRetrying` narrows that further (writes retry only what Polar refused unread).
  * `onRetry` sees each retry (logging, tests).
  */
 export async function withRetries<T>(
@@ -151,12 +159,8 @@ export async function withRetries<T>(
   attempt: () => Promise<T>,
   policy: RetryPolicy,
   clock: Clock,
-  onRetry?: (info: {
-    operation: string;
-    attempt: number;
-    delayMs: number;
-    error: PolarGatewayError;
-  }) => void,
+  onRetry?: RetryListener,
+  worthRetrying: (error: PolarGatewayError) => boolean = (error) => error.retryable,
 ): Promise<T> {
   for (let attemptNumber = 1; ; attemptNumber++) {
     try {
@@ -164,7 +168,7 @@ export async function withRetries<T>(
     } catch (raw) {
       if (isAbort(raw)) throw raw;
       const error = classifyPolarError(raw, operation);
-      if (!error.retryable || attemptNumber >= policy.maxAttempts) throw error;
+      if (!worthRetrying(error) || attemptNumber >= policy.maxAttempts) throw error;
       const delayMs = retryDelay(error, attemptNumber, policy, clock);
       if (delayMs === null) throw error;
       onRetry?.({ operation, attempt: attemptNumber, delayMs, error });

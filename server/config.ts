@@ -3,6 +3,7 @@
  * service with a message naming the variable.
  */
 import { z } from "zod";
+import type { PolarSettings } from "../polar/settings.ts";
 import { QUEUE_DEFAULTS, type QueueSettings } from "../runs/settings.ts";
 
 const optional = z
@@ -77,13 +78,8 @@ export interface Config {
   port: number;
   /** tenant → API key; null: auth off, everything is tenant `default`. */
   apiKeys: Map<string, string> | null;
-  polar: {
-    accessToken: string | null;
-    environment: "sandbox" | "production";
-    baseUrl: string | null;
-    /** Requests per minute; null: unlimited (only for the built-in simulator). */
-    rateLimit: number | null;
-  };
+  /** `requestsPerMinute` is null (no client-side limit) only for the built-in simulator. */
+  polar: PolarSettings;
   databaseUrl: string | null;
   /** PostgreSQL schema of the checkpoints and the run registry. */
   databaseSchema: string;
@@ -125,6 +121,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
   const values = parsed.data;
   const polarToken = values.POLAR_ACCESS_TOKEN ?? null;
+  if (polarToken === null && values.POLAR_BASE_URL !== undefined) {
+    throw new ConfigError(
+      "POLAR_BASE_URL is set but POLAR_ACCESS_TOKEN is not: give the token for that server.",
+    );
+  }
   const apiKeys = values.API_KEYS ? parseApiKeys(values.API_KEYS) : null;
   const seconds = (value: number | undefined, fallbackMs: number) =>
     value === undefined ? fallbackMs : value * 1000;
@@ -146,7 +147,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       accessToken: polarToken,
       environment: values.POLAR_ENVIRONMENT,
       baseUrl: values.POLAR_BASE_URL ?? null,
-      rateLimit:
+      requestsPerMinute:
         values.POLAR_RATE_LIMIT ??
         (polarToken === null ? null : values.POLAR_ENVIRONMENT === "production" ? 500 : 100),
     },

@@ -72,26 +72,14 @@ export const createCheckout: WriteTool<typeof input, CheckoutPlan, typeof output
     if (!customer) {
       return { outcome: "customer_not_found", detail: `No Polar ${describeRef(args.customer)}.` };
     }
-    const lookup = await polar.findProduct(args.product);
-    if (
-      lookup.status === "not_found" ||
-      (lookup.status === "found" && lookup.product.is_archived)
-    ) {
-      return {
-        outcome: "product_not_found",
-        detail: `No product ${"id" in args.product ? args.product.id : `named "${args.product.name}"`} that is not archived.`,
-      };
-    }
-    if (lookup.status === "ambiguous") {
-      return {
-        outcome: "product_ambiguous",
-        detail: `Several products are named "${"name" in args.product ? args.product.name : ""}": ${lookup.candidates.map((product) => product.id).join(", ")}; give the product id.`,
-      };
+    const resolved = await polar.resolveProduct(args.product);
+    if (!("product" in resolved)) {
+      return { outcome: resolved.outcome, detail: `product: ${resolved.reason}.` };
     }
     return {
       plan: {
         customer: { id: customer.id, email: customer.email },
-        product: { id: lookup.product.id, name: lookup.product.name },
+        product: { id: resolved.product.id, name: resolved.product.name },
         ...(args.success_url ? { success_url: args.success_url } : {}),
         ...(args.metadata ? { metadata: args.metadata } : {}),
         planned_at: now().toISOString(),

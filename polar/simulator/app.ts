@@ -8,8 +8,9 @@ import Fastify, {
   type FastifyReply,
   type FastifyRequest,
 } from "fastify";
+import type { LoggedRequest, SimulatorControls } from "./controls.ts";
 import { invalidToken, missingToken, PolarHttpError } from "./errors.ts";
-import { type FaultOptions, type FaultSettings, Faults, type RateLimit } from "./faults.ts";
+import { type FaultOptions, Faults, type RateLimit } from "./faults.ts";
 import { benefitRoutes } from "./routes/benefits.ts";
 import { checkoutRoutes } from "./routes/checkouts.ts";
 import { controlRoutes } from "./routes/control.ts";
@@ -20,6 +21,8 @@ import { productRoutes } from "./routes/products.ts";
 import { subscriptionRoutes } from "./routes/subscriptions.ts";
 import { SimulatorStore } from "./store.ts";
 import { iso } from "./time.ts";
+
+export type { LoggedRequest, SimulatorControls } from "./controls.ts";
 
 /** The token the simulator accepts unless told otherwise (documented; not a secret). */
 export const DEFAULT_SIMULATOR_TOKEN = "polar_oat_simulator_demo_token";
@@ -39,27 +42,6 @@ export interface SimulatorOptions {
   latencyMs?: number;
   /** Fastify's logger (default off). */
   logger?: boolean;
-}
-
-export interface LoggedRequest {
-  method: string;
-  path: string;
-  query: Record<string, unknown>;
-  body: unknown;
-  status: number;
-  /** Simulated time of the request. */
-  at: string;
-}
-
-export interface SimulatorControls {
-  now: Date;
-  token: string;
-  requests(): LoggedRequest[];
-  clearRequests(): void;
-  faults(): FaultSettings;
-  setFaults(partial: FaultOptions): FaultSettings;
-  /** Back to the seed data, the startup fault settings and an empty request log. */
-  reset(): void;
 }
 
 function isApiPath(url: string): boolean {

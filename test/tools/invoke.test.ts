@@ -242,6 +242,26 @@ describeEachBackend("tools", (backend) => {
       });
     });
 
+    test("create_checkout refuses an archived product, named by id or by name, and writes nothing", async () => {
+      const byId = await harness.call("create_checkout", {
+        customer: ADA,
+        product: { id: PRODUCTS.legacy.id },
+      });
+      expect(byId.result).toEqual({
+        outcome: "product_not_found",
+        detail: `product: product ${PRODUCTS.legacy.id} ("Legacy") is archived.`,
+      });
+      const byName = await harness.call("create_checkout", {
+        customer: ADA,
+        product: { name: "Legacy" },
+      });
+      expect(byName.result).toEqual({
+        outcome: "product_not_found",
+        detail: 'product: no active product is named "Legacy".',
+      });
+      expect(harness.polarRequests().filter((line) => !line.startsWith("GET"))).toEqual([]);
+    });
+
     test("a person's no ends the run `rejected`, with nothing written", async () => {
       const pending = await harness.call("create_benefit", {
         benefit: { type: "feature_flag", description: "Beta dashboard", properties: {} },

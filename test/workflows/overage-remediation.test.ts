@@ -156,6 +156,7 @@ describeEachBackend("overage-remediation", (backend) => {
     ["under_threshold", { customer: { external_id: "usr_under" } }],
     ["product_not_found", { upgrade_product: { name: "Platinum" } }],
     ["product_not_found", { upgrade_product: { name: "Legacy" } }],
+    ["product_not_found", { upgrade_product: { id: PRODUCTS.legacy.id } }],
     ["product_ambiguous", { upgrade_product: { name: "Enterprise" } }],
   ])("ends with %s", async (outcome, change) => {
     const { result } = await ctx.runs.start("overage-remediation", { ...scenario1, ...change });
@@ -163,6 +164,21 @@ describeEachBackend("overage-remediation", (backend) => {
     if (result.status !== "completed") throw new Error("unreachable");
     expect(result.output.outcome).toBe(outcome);
     expect(result.output.detail).toEqual(expect.any(String));
+    expect(requestsTo(ctx.simulator, "POST", "/v1/checkouts/")).toHaveLength(0);
+  });
+
+  it("refuses an archived upgrade product named by id, as create_checkout does", async () => {
+    const { result } = await ctx.runs.start("overage-remediation", {
+      ...scenario1,
+      upgrade_product: { id: PRODUCTS.legacy.id },
+    });
+    expect(result).toMatchObject({
+      status: "completed",
+      output: {
+        outcome: "product_not_found",
+        detail: `upgrade_product: product ${PRODUCTS.legacy.id} ("Legacy") is archived.`,
+      },
+    });
     expect(requestsTo(ctx.simulator, "POST", "/v1/checkouts/")).toHaveLength(0);
   });
 
@@ -194,7 +210,8 @@ describeEachBackend("overage-remediation", (backend) => {
   it("ends with polar_rejected and Polar's detail on a 422", async () => {
     const { result } = await ctx.runs.start("overage-remediation", {
       ...scenario1,
-      upgrade_product: { id: PRODUCTS.legacy.id },
+      // A valid URL, but longer than Polar accepts (2083 characters).
+      success_url: `https://example.com/${"a".repeat(2100)}`,
       require_approval: false,
     });
     expect(result).toMatchObject({

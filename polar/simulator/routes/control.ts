@@ -4,8 +4,8 @@
  */
 import type { FastifyInstance } from "fastify";
 import { z } from "zod";
-import type { SimulatorControls } from "../app.ts";
 import { parseBody } from "../body.ts";
+import type { SimulatorControls } from "../controls.ts";
 
 const ratio = z.number().min(0).max(1);
 const faultsBody = z.strictObject({
