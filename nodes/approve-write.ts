@@ -1,5 +1,5 @@
 import type { LangGraphRunnableConfig } from "@langchain/langgraph";
-import type { ToolWriteState, ToolWriteUpdate } from "../graphs/tool-write.ts";
+import type { ToolWriteState, ToolWriteUpdate } from "../graphs/tool-write/state.ts";
 import { getWriteTool } from "../tools/writes.ts";
 import { askForApproval, settleApproval } from "./interrupts.ts";
 
@@ -11,5 +11,5 @@ export async function approveWrite(
   const { message, proposed_action } = getWriteTool(state.input.tool).approval(state.plan);
   const answer = askForApproval("approve_write", message, proposed_action);
   const { approval, outcome, detail } = settleApproval(answer);
-  return outcome ? { approval, outcome, result: { outcome, detail } } : { approval };
+  return outcome ? { approval, outcome, stopped: true, result: { outcome, detail } } : { approval };
 }

@@ -1,6 +1,9 @@
 import type { LangGraphRunnableConfig } from "@langchain/langgraph";
 import { z } from "zod";
-import type { OffboardingState, OffboardingUpdate } from "../graphs/subscription-offboarding.ts";
+import type {
+  OffboardingState,
+  OffboardingUpdate,
+} from "../graphs/subscription-offboarding/state.ts";
 import { askForClarification, registerClarification } from "./interrupts.ts";
 
 /**
@@ -61,6 +64,7 @@ export async function clarifyRequest(
       detail: answer.note
         ? `Stopped after reading the request: ${answer.note}`
         : "Stopped after reading the request.",
+      stopped: true,
     };
   }
   return { interpretation: decided };

@@ -1,5 +1,5 @@
 import type { LangGraphRunnableConfig } from "@langchain/langgraph";
-import type { OverageState, OverageUpdate } from "../graphs/overage-remediation.ts";
+import type { OverageState, OverageUpdate } from "../graphs/overage-remediation/state.ts";
 import { nodeContext } from "./context.ts";
 
 const CLOCK_SKEW_MARGIN_MS = 10 * 60_000;
@@ -25,5 +25,6 @@ export async function createCheckout(
   });
   return {
     checkout: { id: checkout.id, url: checkout.url, expires_at: checkout.expires_at, created },
+    outcome: "checkout_created",
   };
 }

@@ -95,8 +95,9 @@ export function settleApproval(answer: ApprovalAnswer): {
   approval: ApprovalAnswer;
   outcome?: "rejected";
   detail?: string;
+  stopped?: true;
 } {
   if (answer.approved) return { approval: answer };
   const detail = answer.note ? `Rejected: ${answer.note}` : "Rejected at approval.";
-  return { approval: answer, outcome: "rejected", detail };
+  return { approval: answer, outcome: "rejected", detail, stopped: true };
 }

@@ -1,5 +1,5 @@
 import type { LangGraphRunnableConfig } from "@langchain/langgraph";
-import type { ToolWriteState, ToolWriteUpdate } from "../graphs/tool-write.ts";
+import type { ToolWriteState, ToolWriteUpdate } from "../graphs/tool-write/state.ts";
 import { getWriteTool } from "../tools/writes.ts";
 import { nodeContext } from "./context.ts";
 

@@ -1,6 +1,9 @@
 import type { LangGraphRunnableConfig } from "@langchain/langgraph";
 import { summarizeSubscription } from "../graphs/common.ts";
-import type { OffboardingState, OffboardingUpdate } from "../graphs/subscription-offboarding.ts";
+import type {
+  OffboardingState,
+  OffboardingUpdate,
+} from "../graphs/subscription-offboarding/state.ts";
 import { nodeContext } from "./context.ts";
 
 /**
@@ -20,8 +23,13 @@ export async function scheduleCancellation(
     return {
       outcome: "no_active_subscription",
       detail: "The subscription no longer exists in Polar.",
+      stopped: true,
     };
   }
   const subscription = summarizeSubscription(result.subscription);
-  return { subscription, access_until: subscription.current_period_end };
+  return {
+    subscription,
+    access_until: subscription.current_period_end,
+    outcome: "cancellation_scheduled",
+  };
 }
