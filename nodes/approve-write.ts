@@ -1,7 +1,7 @@
 import type { LangGraphRunnableConfig } from "@langchain/langgraph";
 import type { ToolWriteState, ToolWriteUpdate } from "../graphs/tool-write/state.ts";
-import { getWriteTool } from "../tools/writes.ts";
 import { askForApproval, settleApproval } from "./interrupts.ts";
+import { getWriteTool } from "./writes/index.ts";
 
 /** A person confirms the planned write; an agent cannot answer this (no tool resumes a run). */
 export async function approveWrite(

@@ -5,8 +5,8 @@
 import { Annotation } from "@langchain/langgraph";
 import { z } from "zod";
 import type { ApprovalAnswer } from "../../nodes/interrupts.ts";
-import type { WriteResult } from "../../tools/types.ts";
-import { getWriteTool, WRITE_TOOL_NAMES } from "../../tools/writes.ts";
+import { getWriteTool, WRITE_TOOL_NAMES } from "../../nodes/writes/index.ts";
+import type { WriteResult } from "../../nodes/writes/types.ts";
 import { endChannels, field } from "../common.ts";
 
 export const TOOL_WRITE_WORKFLOW = "tool-write";
