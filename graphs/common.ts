@@ -1,4 +1,4 @@
-/** State pieces both workflows share: small, plain JSON summaries of what Polar said. */
+/** State pieces the workflows share: JSON summaries of what Polar said, and how a run ends. */
 import { Annotation } from "@langchain/langgraph";
 import type { Customer, Subscription } from "../polar/schemas.ts";
 

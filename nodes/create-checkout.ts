@@ -6,7 +6,8 @@ const CLOCK_SKEW_MARGIN_MS = 10 * 60_000;
 
 /**
  * Creates the upgrade checkout — exactly once per run: the checkout is tagged with the run id,
- * so a retried or resumed node finds the one it already made.
+ * so a retried or resumed node finds the one it already made. This settles the outcome
+ * (`checkout_created`); the e-mail follows.
  */
 export async function createCheckout(
   state: OverageState,

@@ -9,6 +9,7 @@ import { nodeContext } from "./context.ts";
 /**
  * Schedules the end at the period's end (`cancel_at_period_end: true`) — reversible, access
  * kept. The gateway reads the subscription first, so a retried node sends no second PATCH.
+ * This settles the outcome (`cancellation_scheduled`); the message follows.
  */
 export async function scheduleCancellation(
   state: OffboardingState,
