@@ -1,5 +1,5 @@
-/** State pieces both workflows share: small, plain JSON summaries of what Polar said. */
-import { Annotation, END } from "@langchain/langgraph";
+/** State pieces the workflows share: JSON summaries of what Polar said, and how a run ends. */
+import { Annotation } from "@langchain/langgraph";
 import type { Customer, Subscription } from "../polar/schemas.ts";
 
 export interface CustomerSummary {
@@ -43,15 +43,21 @@ export function field<T>() {
   return Annotation<T | null>({ reducer: (_previous, next) => next, default: () => null });
 }
 
-/** Channels every workflow has: the customer, and how the run ended. */
+/**
+ * How a run ends. `stopped` is the stop signal: a step that finds nothing (more) to do sets it,
+ * with the `outcome` that says why, and routing then goes to the end. It is apart from the
+ * outcome because a step may settle the outcome and the run still go on (`checkout_created`,
+ * then the e-mail).
+ */
+export const endChannels = {
+  outcome: field<string>(),
+  stopped: Annotation<boolean>({ reducer: (_previous, next) => next, default: () => false }),
+};
+
+/** Channels every customer workflow has: the customer, and how the run ended. */
 export const baseChannels = {
   customer: field<CustomerSummary>(),
-  outcome: field<string>(),
+  ...endChannels,
   /** One sentence on why the run ended where it did. */
   detail: field<string>(),
 };
-
-/** Routing for a step that may end the run: to END once an outcome is set, else on to `next`. */
-export function endWhenDecided<Next extends string>(next: Next) {
-  return (state: { outcome: string | null }): Next | typeof END => (state.outcome ? END : next);
-}

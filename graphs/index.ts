@@ -1,18 +1,12 @@
-/** The workflows polar-flows serves: name → input schema, graph and output. */
+/** The catalogue of workflows polar-flows serves: name → input schema, graph and output. */
 import type { BaseCheckpointSaver } from "@langchain/langgraph";
 import type { z } from "zod";
-import { buildOverageRemediation, OverageInput, overageOutput } from "./overage-remediation.ts";
-import {
-  buildSubscriptionOffboarding,
-  OffboardingInput,
-  offboardingOutput,
-} from "./subscription-offboarding.ts";
-import {
-  buildToolWrite,
-  TOOL_WRITE_WORKFLOW,
-  ToolWriteInput,
-  toolWriteOutput,
-} from "./tool-write.ts";
+import { buildOverageRemediation } from "./overage-remediation/graph.ts";
+import { OverageInput, overageOutput } from "./overage-remediation/state.ts";
+import { buildSubscriptionOffboarding } from "./subscription-offboarding/graph.ts";
+import { OffboardingInput, offboardingOutput } from "./subscription-offboarding/state.ts";
+import { buildToolWrite } from "./tool-write/graph.ts";
+import { TOOL_WRITE_WORKFLOW, ToolWriteInput, toolWriteOutput } from "./tool-write/state.ts";
 
 type CompiledWorkflow =
   | ReturnType<typeof buildOverageRemediation>

@@ -1,5 +1,8 @@
 import type { LangGraphRunnableConfig } from "@langchain/langgraph";
-import type { OffboardingState, OffboardingUpdate } from "../graphs/subscription-offboarding.ts";
+import type {
+  OffboardingState,
+  OffboardingUpdate,
+} from "../graphs/subscription-offboarding/state.ts";
 import { formatDate } from "./format.ts";
 import { askForApproval, settleApproval } from "./interrupts.ts";
 

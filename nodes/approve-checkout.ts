@@ -1,5 +1,5 @@
 import type { LangGraphRunnableConfig } from "@langchain/langgraph";
-import type { OverageState, OverageUpdate } from "../graphs/overage-remediation.ts";
+import type { OverageState, OverageUpdate } from "../graphs/overage-remediation/state.ts";
 import { formatNumber } from "./format.ts";
 import { askForApproval, settleApproval } from "./interrupts.ts";
 

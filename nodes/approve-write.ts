@@ -1,7 +1,7 @@
 import type { LangGraphRunnableConfig } from "@langchain/langgraph";
-import type { ToolWriteState, ToolWriteUpdate } from "../graphs/tool-write.ts";
-import { getWriteTool } from "../tools/writes.ts";
+import type { ToolWriteState, ToolWriteUpdate } from "../graphs/tool-write/state.ts";
 import { askForApproval, settleApproval } from "./interrupts.ts";
+import { getWriteTool } from "./writes/index.ts";
 
 /** A person confirms the planned write; an agent cannot answer this (no tool resumes a run). */
 export async function approveWrite(
@@ -11,5 +11,5 @@ export async function approveWrite(
   const { message, proposed_action } = getWriteTool(state.input.tool).approval(state.plan);
   const answer = askForApproval("approve_write", message, proposed_action);
   const { approval, outcome, detail } = settleApproval(answer);
-  return outcome ? { approval, outcome, result: { outcome, detail } } : { approval };
+  return outcome ? { approval, outcome, stopped: true, result: { outcome, detail } } : { approval };
 }

@@ -1,6 +1,6 @@
 import type { LangGraphRunnableConfig } from "@langchain/langgraph";
 import { summarizeSubscription } from "../graphs/common.ts";
-import type { OverageState, OverageUpdate } from "../graphs/overage-remediation.ts";
+import type { OverageState, OverageUpdate } from "../graphs/overage-remediation/state.ts";
 import type { PolarGateway } from "../polar/gateway.ts";
 import type { ProductRef } from "../polar/schemas.ts";
 import { nodeContext } from "./context.ts";
@@ -29,6 +29,7 @@ export async function checkSubscription(
     return {
       outcome: "no_active_subscription",
       detail: "The customer has no active subscription.",
+      stopped: true,
     };
   }
   const upgradeProduct = { id: upgrade.product.id, name: upgrade.product.name };
@@ -37,6 +38,7 @@ export async function checkSubscription(
       upgrade_product: upgradeProduct,
       outcome: "not_eligible",
       detail: `The customer is already on ${upgradeProduct.name}.`,
+      stopped: true,
     };
   }
   const eligible = active.find((subscription) =>
@@ -47,6 +49,7 @@ export async function checkSubscription(
       upgrade_product: upgradeProduct,
       outcome: "not_eligible",
       detail: `The customer has no active subscription on ${current?.product.name}.`,
+      stopped: true,
     };
   }
   return { upgrade_product: upgradeProduct, subscription: summarizeSubscription(eligible) };
@@ -55,5 +58,5 @@ export async function checkSubscription(
 async function resolveProduct(polar: PolarGateway, ref: ProductRef, field: string) {
   const resolved = await polar.resolveProduct(ref);
   if ("product" in resolved) return resolved;
-  return { outcome: resolved.outcome, detail: `${field}: ${resolved.reason}.` };
+  return { outcome: resolved.outcome, detail: `${field}: ${resolved.reason}.`, stopped: true };
 }

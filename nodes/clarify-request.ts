@@ -1,19 +1,9 @@
 import type { LangGraphRunnableConfig } from "@langchain/langgraph";
-import { z } from "zod";
-import type { OffboardingState, OffboardingUpdate } from "../graphs/subscription-offboarding.ts";
-import { askForClarification, registerClarification } from "./interrupts.ts";
-
-/**
- * A person's answer: go on with the end at the period's end, or stop. Ending access now is not
- * on offer — polar-flows does not revoke.
- */
-export const ClarificationAnswer = z.strictObject({
-  decision: z.enum(["cancel_at_period_end", "stop"]),
-  note: z.string().max(2000).optional(),
-});
-export type ClarificationAnswer = z.infer<typeof ClarificationAnswer>;
-
-registerClarification("clarify_request", ClarificationAnswer);
+import type {
+  OffboardingState,
+  OffboardingUpdate,
+} from "../graphs/subscription-offboarding/state.ts";
+import { askForClarification } from "./interrupts.ts";
 
 const UNDERSTOOD = {
   cancel_at_period_end: "a cancellation at the end of the period",
@@ -46,7 +36,6 @@ export async function clarifyRequest(
         read_by: interpretation.read_by,
       },
     },
-    ClarificationAnswer,
   );
   const decided = {
     ...interpretation,
@@ -61,6 +50,7 @@ export async function clarifyRequest(
       detail: answer.note
         ? `Stopped after reading the request: ${answer.note}`
         : "Stopped after reading the request.",
+      stopped: true,
     };
   }
   return { interpretation: decided };

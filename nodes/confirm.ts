@@ -1,6 +1,9 @@
 import type { LangGraphRunnableConfig } from "@langchain/langgraph";
 import { z } from "zod";
-import type { OffboardingState, OffboardingUpdate } from "../graphs/subscription-offboarding.ts";
+import type {
+  OffboardingState,
+  OffboardingUpdate,
+} from "../graphs/subscription-offboarding/state.ts";
 import { checkDraft, type DraftFacts } from "../llm/checks.ts";
 import { askForCheckedDraft } from "../llm/structured.ts";
 import { nodeContext } from "./context.ts";
@@ -27,9 +30,8 @@ export async function confirm(
   config: LangGraphRunnableConfig,
 ): Promise<OffboardingUpdate> {
   const { model } = nodeContext(config);
-  const done = { outcome: "cancellation_scheduled" };
   const template = offboardingTemplate(state);
-  if (!model) return { ...done, message: template, message_generated_by: "template" };
+  if (!model) return { message: template, message_generated_by: "template" };
 
   const draft = await askForCheckedDraft(
     model,
@@ -44,13 +46,12 @@ export async function confirm(
   );
   if (!draft.ok) {
     return {
-      ...done,
       message: template,
       message_generated_by: "template",
       message_fallback_reason: draft.reason,
     };
   }
-  return { ...done, message: draft.value.message.trim(), message_generated_by: "model" };
+  return { message: draft.value.message.trim(), message_generated_by: "model" };
 }
 
 function messageFacts(state: OffboardingState) {

@@ -1,12 +1,13 @@
 import type { LangGraphRunnableConfig } from "@langchain/langgraph";
-import type { OverageState, OverageUpdate } from "../graphs/overage-remediation.ts";
+import type { OverageState, OverageUpdate } from "../graphs/overage-remediation/state.ts";
 import { nodeContext } from "./context.ts";
 
 const CLOCK_SKEW_MARGIN_MS = 10 * 60_000;
 
 /**
  * Creates the upgrade checkout — exactly once per run: the checkout is tagged with the run id,
- * so a retried or resumed node finds the one it already made.
+ * so a retried or resumed node finds the one it already made. This settles the outcome
+ * (`checkout_created`); the e-mail follows.
  */
 export async function createCheckout(
   state: OverageState,
@@ -25,5 +26,6 @@ export async function createCheckout(
   });
   return {
     checkout: { id: checkout.id, url: checkout.url, expires_at: checkout.expires_at, created },
+    outcome: "checkout_created",
   };
 }

@@ -1,6 +1,10 @@
 import type { LangGraphRunnableConfig } from "@langchain/langgraph";
 import { z } from "zod";
-import type { EmailDraft, OverageState, OverageUpdate } from "../graphs/overage-remediation.ts";
+import type {
+  EmailDraft,
+  OverageState,
+  OverageUpdate,
+} from "../graphs/overage-remediation/state.ts";
 import { checkDraft, type DraftFacts } from "../llm/checks.ts";
 import { askForCheckedDraft } from "../llm/structured.ts";
 import { nodeContext } from "./context.ts";
@@ -32,7 +36,7 @@ export async function draftEmail(
 ): Promise<OverageUpdate> {
   const { model } = nodeContext(config);
   const template = overageTemplate(state);
-  if (!model) return { email: template, outcome: "checkout_created" };
+  if (!model) return { email: template };
 
   const draft = await askForCheckedDraft(
     model,
@@ -50,10 +54,10 @@ export async function draftEmail(
     ],
     { signal: config.signal },
   );
-  if (!draft.ok) return { email: fallBack(template, draft.reason), outcome: "checkout_created" };
+  if (!draft.ok) return { email: fallBack(template, draft.reason) };
   const { subject, body } = draft.value;
   const email: DraftedEmail = { subject: subject.trim(), body: body.trim(), generated_by: "model" };
-  return { email, outcome: "checkout_created" };
+  return { email };
 }
 
 function fallBack(template: EmailDraft, reason: string): DraftedEmail {

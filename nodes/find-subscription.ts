@@ -1,6 +1,9 @@
 import type { LangGraphRunnableConfig } from "@langchain/langgraph";
 import { type SubscriptionSummary, summarizeSubscription } from "../graphs/common.ts";
-import type { OffboardingState, OffboardingUpdate } from "../graphs/subscription-offboarding.ts";
+import type {
+  OffboardingState,
+  OffboardingUpdate,
+} from "../graphs/subscription-offboarding/state.ts";
 import { nodeContext } from "./context.ts";
 
 /**
@@ -23,6 +26,7 @@ export async function findSubscription(
       return {
         outcome: "no_active_subscription",
         detail: `Subscription ${named} is not an active subscription of this customer.`,
+        stopped: true,
       };
     }
     return settleOn(match);
@@ -31,6 +35,7 @@ export async function findSubscription(
     return {
       outcome: "no_active_subscription",
       detail: "The customer has no active subscription.",
+      stopped: true,
     };
   }
   if (active.length === 1) return settleOn(active[0]!);
@@ -46,6 +51,7 @@ export function settleOn(subscription: SubscriptionSummary): OffboardingUpdate {
       outcome: "already_scheduled",
       detail:
         "This subscription is already set to end at the end of its period; nothing was sent to Polar.",
+      stopped: true,
     };
   }
   return { subscription };

@@ -1,4 +1,4 @@
-/** How figures and dates read in messages to people. */
+/** How figures, dates and references read in messages to people. */
 
 export function formatNumber(value: number): string {
   return value.toLocaleString("en-US", { maximumFractionDigits: 2 });
@@ -12,4 +12,9 @@ export function formatDate(iso: string): string {
     day: "numeric",
     timeZone: "UTC",
   });
+}
+
+/** A customer reference as a message names it: "customer usr_881". */
+export function describeRef(ref: { id: string } | { external_id: string }): string {
+  return "id" in ref ? `customer ${ref.id}` : `customer ${ref.external_id}`;
 }

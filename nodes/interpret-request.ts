@@ -4,7 +4,7 @@ import type {
   OffboardingState,
   OffboardingUpdate,
   RequestInterpretation,
-} from "../graphs/subscription-offboarding.ts";
+} from "../graphs/subscription-offboarding/state.ts";
 import { type CancellationReading, readCancellationRequest } from "../llm/rules.ts";
 import { askModel } from "../llm/structured.ts";
 import { CancellationReason } from "../polar/schemas.ts";

@@ -32,12 +32,29 @@ function choiceAnswer(ids: string[]) {
   });
 }
 
-/** Clarifications are registered by the nodes that ask them (node name → answer schema). */
-const clarificationAnswers = new Map<string, z.ZodType>();
+/**
+ * A person's answer to `clarify_request`: go on with the end at the period's end, or stop.
+ * Ending access now is not on offer — polar-flows does not revoke.
+ */
+export const ClarificationAnswer = z.strictObject({
+  decision: z.enum(["cancel_at_period_end", "stop"]),
+  note: z.string().max(2000).optional(),
+});
+export type ClarificationAnswer = z.infer<typeof ClarificationAnswer>;
 
-export function registerClarification(node: string, schema: z.ZodType): void {
-  clarificationAnswers.set(node, schema);
+/** The answer each clarification takes, by the node that asks it. */
+interface ClarificationAnswers {
+  clarify_request: ClarificationAnswer;
 }
+type ClarifyingNode = keyof ClarificationAnswers;
+
+/**
+ * Their schemas: one explicit table that both the asking node (`askForClarification`) and the
+ * resume check (`resumeSchemaFor`) read, so the two cannot disagree.
+ */
+const clarificationAnswers: { [Node in ClarifyingNode]: z.ZodType<ClarificationAnswers[Node]> } = {
+  clarify_request: ClarificationAnswer,
+};
 
 /** The schema a resume payload must fit, rebuilt from the pending interrupt itself. */
 export function resumeSchemaFor(request: InterruptRequest): z.ZodType {
@@ -47,10 +64,9 @@ export function resumeSchemaFor(request: InterruptRequest): z.ZodType {
     case "choice":
       return choiceAnswer((request.options ?? []).map((option) => option.id));
     case "clarification": {
-      const schema = clarificationAnswers.get(request.node);
-      if (!schema)
-        throw new Error(`no answer schema registered for clarification at ${request.node}`);
-      return schema;
+      if (!Object.hasOwn(clarificationAnswers, request.node))
+        throw new Error(`no answer schema for a clarification at ${request.node}`);
+      return clarificationAnswers[request.node as ClarifyingNode];
     }
   }
 }
@@ -81,13 +97,15 @@ export function askForChoice(
   ).subscription_id;
 }
 
-export function askForClarification<T>(
-  node: string,
+export function askForClarification<Node extends ClarifyingNode>(
+  node: Node,
   message: string,
   proposedAction: Record<string, unknown>,
-  schema: z.ZodType<T>,
-): T {
-  return ask({ kind: "clarification", node, message, proposed_action: proposedAction }, schema);
+): ClarificationAnswers[Node] {
+  return ask(
+    { kind: "clarification", node, message, proposed_action: proposedAction },
+    clarificationAnswers[node],
+  );
 }
 
 /** The state update an approval answer makes: the answer, and the end of the run when it is no. */
@@ -95,8 +113,9 @@ export function settleApproval(answer: ApprovalAnswer): {
   approval: ApprovalAnswer;
   outcome?: "rejected";
   detail?: string;
+  stopped?: true;
 } {
   if (answer.approved) return { approval: answer };
   const detail = answer.note ? `Rejected: ${answer.note}` : "Rejected at approval.";
-  return { approval: answer, outcome: "rejected", detail };
+  return { approval: answer, outcome: "rejected", detail, stopped: true };
 }

@@ -1,7 +1,7 @@
 import type { LangGraphRunnableConfig } from "@langchain/langgraph";
-import type { ToolWriteState, ToolWriteUpdate } from "../graphs/tool-write.ts";
-import { getWriteTool } from "../tools/writes.ts";
+import type { ToolWriteState, ToolWriteUpdate } from "../graphs/tool-write/state.ts";
 import { nodeContext } from "./context.ts";
+import { getWriteTool } from "./writes/index.ts";
 
 /**
  * The one Polar write. Each tool keys it to the run (checkout and benefit metadata, the event's

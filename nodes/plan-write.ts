@@ -1,7 +1,7 @@
 import type { LangGraphRunnableConfig } from "@langchain/langgraph";
-import type { ToolWriteState, ToolWriteUpdate } from "../graphs/tool-write.ts";
-import { getWriteTool } from "../tools/writes.ts";
+import type { ToolWriteState, ToolWriteUpdate } from "../graphs/tool-write/state.ts";
 import { nodeContext } from "./context.ts";
+import { getWriteTool } from "./writes/index.ts";
 
 /**
  * Checks the arguments again and resolves what the write needs (reads only): the customer's
@@ -15,5 +15,9 @@ export async function planWrite(
   const args = tool.input.parse(state.input.arguments);
   const step = await tool.plan(args, nodeContext(config));
   if ("plan" in step) return { plan: step.plan };
-  return { outcome: step.outcome, result: { outcome: step.outcome, detail: step.detail } };
+  return {
+    outcome: step.outcome,
+    stopped: true,
+    result: { outcome: step.outcome, detail: step.detail },
+  };
 }

@@ -7,13 +7,17 @@ import { nodeContext } from "./context.ts";
 export async function resolveCustomer(
   state: { input: { customer: CustomerRef } },
   config: LangGraphRunnableConfig,
-): Promise<{ customer?: CustomerSummary; outcome?: string; detail?: string }> {
+): Promise<{ customer?: CustomerSummary; outcome?: string; detail?: string; stopped?: boolean }> {
   const { polar } = nodeContext(config);
   const ref = state.input.customer;
   const customer = await polar.getCustomer(ref);
   if (!customer) {
     const described = "id" in ref ? `id ${ref.id}` : `external_id ${ref.external_id}`;
-    return { outcome: "customer_not_found", detail: `No Polar customer with ${described}.` };
+    return {
+      outcome: "customer_not_found",
+      detail: `No Polar customer with ${described}.`,
+      stopped: true,
+    };
   }
   return { customer: summarizeCustomer(customer) };
 }

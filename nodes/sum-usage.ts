@@ -1,5 +1,5 @@
 import type { LangGraphRunnableConfig } from "@langchain/langgraph";
-import type { OverageState, OverageUpdate } from "../graphs/overage-remediation.ts";
+import type { OverageState, OverageUpdate } from "../graphs/overage-remediation/state.ts";
 import { nodeContext } from "./context.ts";
 import { WorkflowInputError } from "./errors.ts";
 
@@ -59,6 +59,7 @@ export async function sumUsage(
       usage,
       outcome: "under_threshold",
       detail: `Usage is ${usage.pct}% of ${limit}, not above the ${input.threshold_pct}% threshold.`,
+      stopped: true,
     };
   }
   return { usage };

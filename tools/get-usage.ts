@@ -1,6 +1,6 @@
 /** get_usage: a customer's usage over a window — Polar's meter total, or events summed by group. */
 import { z } from "zod";
-import { UsageSource } from "../graphs/overage-remediation.ts";
+import { UsageSource } from "../graphs/overage-remediation/state.ts";
 import { UsagePagesExceededError } from "../polar/gateway.ts";
 import { CustomerRef } from "../polar/schemas.ts";
 import { ToolRefusedError } from "./errors.ts";

@@ -3,7 +3,7 @@
  * the tool's schema before anything reaches Polar; reads answered straight from the gateway;
  * writes and workflows started as runs of the caller's tenant.
  */
-import { TOOL_WRITE_WORKFLOW } from "../graphs/tool-write.ts";
+import { TOOL_WRITE_WORKFLOW } from "../graphs/tool-write/state.ts";
 import { validate } from "../lib/validation.ts";
 import { answerFromRun } from "./answers.ts";
 import { ToolArgumentsError, UnknownToolError } from "./errors.ts";

@@ -4,6 +4,7 @@
  * zod schemas, exported as JSON Schema for tool calling (OpenAI, LangChain) and MCP alike.
  */
 import { z } from "zod";
+import { writeTools } from "../nodes/writes/index.ts";
 import { Run } from "../runs/schemas.ts";
 import { getCustomer } from "./get-customer.ts";
 import { getUsage } from "./get-usage.ts";
@@ -11,7 +12,6 @@ import { listEvents } from "./list-events.ts";
 import { listSubscriptions } from "./list-subscriptions.ts";
 import type { Tool } from "./types.ts";
 import { getRun, startOverageRemediation, startSubscriptionOffboarding } from "./workflows.ts";
-import { writeTools } from "./writes.ts";
 
 export const tools: readonly Tool[] = [
   getCustomer,

@@ -2,12 +2,13 @@
  * What a tool is. Three kinds, by how a call reaches Polar:
  * - `read`: straight through the gateway (paced; never waits long for the budget);
  * - `write`: a run of the `tool-write` graph (validate → approval → one Polar write), so every
- *   write is checkpointed, idempotent, listed in `GET /v1/runs` and resumable after a crash;
+ *   write is checkpointed, idempotent, listed in `GET /v1/runs` and resumable after a crash
+ *   (the write tools live in nodes/writes/, under the graph that runs them);
  * - `workflow`: starts or reads a run of a workflow.
  * No kind deletes or revokes anything, and no tool answers an approval: that stays with people.
  */
 import type { z } from "zod";
-import type { NodeContext } from "../nodes/context.ts";
+import type { WriteTool } from "../nodes/writes/types.ts";
 import type { PolarGateway } from "../polar/gateway.ts";
 import type { Run, StartOptions, StartRun } from "../runs/schemas.ts";
 
@@ -30,30 +31,6 @@ export interface ReadTool<Input extends z.ZodType = z.ZodType, Output extends z.
   extends ToolBase<Input, Output> {
   kind: "read";
   run(args: z.output<Input>, context: ReadContext): Promise<z.output<Output>>;
-}
-
-/** What a write will do, or why it ends before asking anyone (the customer does not exist…). */
-export type PlanStep<Plan> = { plan: Plan } | { outcome: string; detail: string };
-
-/** The result of a write tool: how it ended, and what Polar answered. */
-export interface WriteResult {
-  outcome: string;
-  detail?: string;
-  [key: string]: unknown;
-}
-
-export interface WriteTool<
-  Input extends z.ZodType = z.ZodType,
-  Plan = unknown,
-  Output extends z.ZodType = z.ZodType,
-> extends ToolBase<Input, Output> {
-  kind: "write";
-  /** Checks and resolves what the write needs (reads only); the plan is checkpointed. */
-  plan(args: z.output<Input>, context: NodeContext): Promise<PlanStep<Plan>>;
-  /** What a person confirms before the write. */
-  approval(plan: Plan): { message: string; proposed_action: Record<string, unknown> };
-  /** The one Polar write, idempotent for the run (`context.runId`): safe to run again. */
-  perform(plan: Plan, context: NodeContext): Promise<WriteResult>;
 }
 
 /** Runs, as the tools need them (the run service provides this). */

@@ -132,8 +132,3 @@ export function eventView(event: PolarEvent): EventView {
     metadata: event.metadata,
   };
 }
-
-/** One sentence naming a customer reference, for messages. */
-export function describeRef(ref: { id: string } | { external_id: string }): string {
-  return "id" in ref ? `customer ${ref.id}` : `customer ${ref.external_id}`;
-}

@@ -3,8 +3,8 @@
  * stays on (unless the caller's key may skip it); no tool answers an approval.
  */
 import { z } from "zod";
-import { OverageInput } from "../graphs/overage-remediation.ts";
-import { OffboardingInput } from "../graphs/subscription-offboarding.ts";
+import { OverageInput } from "../graphs/overage-remediation/state.ts";
+import { OffboardingInput } from "../graphs/subscription-offboarding/state.ts";
 import { validate } from "../lib/validation.ts";
 import { Run, RunId } from "../runs/schemas.ts";
 import { answerFromRun } from "./answers.ts";

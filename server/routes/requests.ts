@@ -6,7 +6,7 @@
 import type { BaseChatModel } from "@langchain/core/language_models/chat_models";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
-import { interpretRequest } from "../../llm/route-request.ts";
+import { interpretRequest } from "../../graphs/route-request.ts";
 import type { PolarGateway } from "../../polar/gateway.ts";
 import { CustomerRef } from "../../polar/schemas.ts";
 import { Metadata, Run } from "../../runs/schemas.ts";

@@ -5,7 +5,7 @@
  */
 import type { BaseChatModel } from "@langchain/core/language_models/chat_models";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { interpretRequest } from "../../llm/route-request.ts";
+import { interpretRequest } from "../../graphs/route-request.ts";
 import type { PolarGateway } from "../../polar/gateway.ts";
 import { CUSTOMERS, METER, PRODUCTS } from "../../polar/simulator/seed.ts";
 import { gatewayFor, requestsTo, startTestPolar, type TestSimulator } from "../helpers/polar.ts";

@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, expect, test } from "vitest";
 import { z } from "zod";
-import { OverageInput } from "../../graphs/overage-remediation.ts";
+import { OverageInput } from "../../graphs/overage-remediation/state.ts";
 import { describeEachBackend } from "../helpers/backends.ts";
 import { OVERAGE_INPUT } from "../helpers/scenarios.ts";
 import { startTestServer, type TestServer } from "../helpers/server.ts";

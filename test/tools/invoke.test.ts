@@ -6,6 +6,7 @@
 import { Ajv } from "ajv";
 import addFormatsModule from "ajv-formats";
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from "vitest";
+import { getWriteTool } from "../../nodes/writes/index.ts";
 import { PolarGatewayError } from "../../polar/errors.ts";
 import { CHECKOUT_KEY_FIELD, PolarGateway } from "../../polar/gateway.ts";
 import {
@@ -17,7 +18,6 @@ import {
 } from "../../polar/simulator/seed.ts";
 import { ToolArgumentsError, ToolRunFailedError } from "../../tools/errors.ts";
 import { jsonSchemaOf, toolAnswerSchema, toolListings, tools } from "../../tools/registry.ts";
-import { getWriteTool } from "../../tools/writes.ts";
 import { describeEachBackend } from "../helpers/backends.ts";
 import { fastClock, startTestPolar } from "../helpers/polar.ts";
 import { ADA, startToolHarness, type ToolHarness } from "./harness.ts";

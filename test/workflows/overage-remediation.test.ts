@@ -1,6 +1,6 @@
 import type { StateSnapshot } from "@langchain/langgraph";
 import { describe, expect, it } from "vitest";
-import type { OverageState } from "../../graphs/overage-remediation.ts";
+import type { OverageState } from "../../graphs/overage-remediation/state.ts";
 import { CHECKOUT_KEY_FIELD } from "../../polar/gateway.ts";
 import {
   ADA_USAGE_BY_ENDPOINT,
@@ -53,7 +53,7 @@ describeEachBackend("overage-remediation", (backend) => {
     expect(done.status).toBe("completed");
     if (done.status !== "completed") throw new Error("unreachable");
     const output = done.output as ReturnType<
-      typeof import("../../graphs/overage-remediation.ts").overageOutput
+      typeof import("../../graphs/overage-remediation/state.ts").overageOutput
     >;
     expect(output.outcome).toBe("checkout_created");
     expect(output.customer).toEqual({
@@ -247,8 +247,8 @@ describeEachBackend("overage-remediation", (backend) => {
       ["check_subscription", "subscription,upgrade_product"],
       ["sum_usage", "usage"],
       ["approve_checkout", "approval"],
-      ["create_checkout", "checkout"],
-      ["draft_email", "email,outcome"],
+      ["create_checkout", "checkout,outcome"],
+      ["draft_email", "email"],
     ]);
 
     const atUsage = history.find((snapshot) => snapshot.next.includes("approve_checkout"))!;
@@ -265,7 +265,7 @@ describeEachBackend("overage-remediation", (backend) => {
 
 describe("overage-remediation input", () => {
   it("is a strict schema: exactly one id per reference, known fields only", async () => {
-    const { OverageInput } = await import("../../graphs/overage-remediation.ts");
+    const { OverageInput } = await import("../../graphs/overage-remediation/state.ts");
     expect(OverageInput.safeParse(scenario1).success).toBe(true);
     const bad = [
       { ...scenario1, customer: { id: CUSTOMERS.ada.id, external_id: "external_usr_881" } },

@@ -4,16 +4,18 @@
  * a customer reference or product name must appear in the text, a limit must be a figure the
  * text states, products and the usage meter are resolved through Polar, and the input must
  * pass the workflow's own schema. Whatever cannot be settled that way is listed as missing.
+ * It lives beside the catalogue it chooses from, above llm/: the readers there serve the
+ * workflows' nodes and import nothing of graphs/.
  */
 import type { BaseChatModel } from "@langchain/core/language_models/chat_models";
 import { z } from "zod";
-import { getWorkflow } from "../graphs/index.ts";
 import { type FieldIssue, fieldIssues } from "../lib/validation.ts";
+import { numbersIn } from "../llm/checks.ts";
+import { type RoutingReading, readRoutingRequest, type WorkflowName } from "../llm/rules.ts";
+import { askModel, type ModelPolicy } from "../llm/structured.ts";
 import type { PolarGateway } from "../polar/gateway.ts";
 import { CustomerRef } from "../polar/schemas.ts";
-import { numbersIn } from "./checks.ts";
-import { type RoutingReading, readRoutingRequest, type WorkflowName } from "./rules.ts";
-import { askModel, type ModelPolicy } from "./structured.ts";
+import { getWorkflow } from "./index.ts";
 
 export interface RequestToRoute {
   /** The customer the request is about; when absent, a reference written in the text. */

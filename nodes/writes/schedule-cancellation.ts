@@ -1,9 +1,8 @@
 /** schedule_cancellation: end a subscription at the end of its period, after a person approves. */
 import { z } from "zod";
-import { formatDate } from "../nodes/format.ts";
-import { CancellationReason, CustomerRef } from "../polar/schemas.ts";
+import { CancellationReason, CustomerRef } from "../../polar/schemas.ts";
+import { describeRef, formatDate } from "../format.ts";
 import type { WriteTool } from "./types.ts";
-import { describeRef } from "./views.ts";
 
 const TOOL = "schedule_cancellation";
 

@@ -1,18 +1,12 @@
 /**
- * overage-remediation: spot a customer far over their plan and offer an upgrade checkout,
- * after a person approves. DESIGN §5.1.
+ * overage-remediation, what it takes, holds and answers: the input schema, the state its nodes
+ * read and update, and the output a finished run reports. The wiring is in graph.ts.
  */
-import { Annotation, type BaseCheckpointSaver, END, START, StateGraph } from "@langchain/langgraph";
+import { Annotation } from "@langchain/langgraph";
 import { z } from "zod";
-import { approveCheckout } from "../nodes/approve-checkout.ts";
-import { checkSubscription } from "../nodes/check-subscription.ts";
-import { createCheckout } from "../nodes/create-checkout.ts";
-import { draftEmail } from "../nodes/draft-email.ts";
-import type { ApprovalAnswer } from "../nodes/interrupts.ts";
-import { resolveCustomer } from "../nodes/resolve-customer.ts";
-import { sumUsage } from "../nodes/sum-usage.ts";
-import { CustomerRef, ProductRef } from "../polar/schemas.ts";
-import { baseChannels, endWhenDecided, field, type SubscriptionSummary } from "./common.ts";
+import type { ApprovalAnswer } from "../../nodes/interrupts.ts";
+import { CustomerRef, ProductRef } from "../../polar/schemas.ts";
+import { baseChannels, field, type SubscriptionSummary } from "../common.ts";
 
 // ---- input ----
 
@@ -85,39 +79,6 @@ export const OverageState = Annotation.Root({
 });
 export type OverageState = typeof OverageState.State;
 export type OverageUpdate = typeof OverageState.Update;
-
-// ---- routing ----
-
-export function routeAfterUsage(state: OverageState) {
-  if (state.outcome) return END;
-  return state.input.require_approval ? "approve_checkout" : "create_checkout";
-}
-
-// ---- wiring ----
-
-export function buildOverageRemediation(checkpointer?: BaseCheckpointSaver) {
-  return new StateGraph(OverageState)
-    .addNode("resolve_customer", resolveCustomer)
-    .addNode("check_subscription", checkSubscription)
-    .addNode("sum_usage", sumUsage)
-    .addNode("approve_checkout", approveCheckout)
-    .addNode("create_checkout", createCheckout)
-    .addNode("draft_email", draftEmail)
-    .addEdge(START, "resolve_customer")
-    .addConditionalEdges("resolve_customer", endWhenDecided("check_subscription"), [
-      "check_subscription",
-      END,
-    ])
-    .addConditionalEdges("check_subscription", endWhenDecided("sum_usage"), ["sum_usage", END])
-    .addConditionalEdges("sum_usage", routeAfterUsage, ["approve_checkout", "create_checkout", END])
-    .addConditionalEdges("approve_checkout", endWhenDecided("create_checkout"), [
-      "create_checkout",
-      END,
-    ])
-    .addEdge("create_checkout", "draft_email")
-    .addEdge("draft_email", END)
-    .compile({ checkpointer, name: "overage-remediation" });
-}
 
 // ---- output ----
 

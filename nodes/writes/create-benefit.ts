@@ -1,6 +1,6 @@
 /** create_benefit: a benefit of a given type, after a person approves. */
 import { z } from "zod";
-import { BenefitCreate } from "../polar/schemas.ts";
+import { BenefitCreate } from "../../polar/schemas.ts";
 import type { WriteTool } from "./types.ts";
 
 const TOOL = "create_benefit";

@@ -5,9 +5,9 @@ import {
   metadataSchema,
   ProductRef,
   RESERVED_METADATA_KEYS,
-} from "../polar/schemas.ts";
+} from "../../polar/schemas.ts";
+import { describeRef } from "../format.ts";
 import type { WriteTool } from "./types.ts";
-import { describeRef } from "./views.ts";
 
 const TOOL = "create_checkout";
 /** A checkout for this run cannot be older than its plan; the margin absorbs clock skew. */

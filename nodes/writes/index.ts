@@ -1,4 +1,11 @@
-/** The write tools, by name: what the `tool-write` graph can carry out. */
+/**
+ * The write catalogue, by name: what the tool-write graph can carry out and tools/ offers.
+ * It sits under nodes/ so that the graph, its nodes and tools/ all import it and nodes/ and
+ * graphs/ import nothing of tools/. (Handing it to the graph through `config.configurable`
+ * instead would lose the check that a run's input names a known write with arguments it
+ * accepts — the input schema has to know the catalogue — and every caller that builds run
+ * dependencies would have to remember to pass it.)
+ */
 import { createBenefit } from "./create-benefit.ts";
 import { createCheckout } from "./create-checkout.ts";
 import { ingestEvent } from "./ingest-event.ts";

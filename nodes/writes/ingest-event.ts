@@ -5,9 +5,9 @@ import {
   EventMetadata,
   type IngestEvent,
   ingestEventSchema,
-} from "../polar/schemas.ts";
+} from "../../polar/schemas.ts";
+import { describeRef } from "../format.ts";
 import type { WriteTool } from "./types.ts";
-import { describeRef } from "./views.ts";
 
 const TOOL = "ingest_event";
 /** Prefix of the de-duplication key polar-flows derives from the run when the caller gives none. */
