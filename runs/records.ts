@@ -14,7 +14,7 @@ import { NotFoundError } from "./errors.ts";
 import type { RunEvents } from "./events.ts";
 import { runView } from "./schemas.ts";
 
-export interface StatusChange {
+interface StatusChange {
   from: readonly RunStatus[];
   to: RunStatus;
   set?: RunPatch;
