@@ -1,6 +1,6 @@
 /**
  * overage-remediation: spot a customer far over their plan and offer an upgrade checkout,
- * after a person approves. DESIGN §5.1.
+ * after a person approves.
  */
 import { Annotation, type BaseCheckpointSaver, END, START, StateGraph } from "@langchain/langgraph";
 import { z } from "zod";

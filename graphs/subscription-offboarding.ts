@@ -1,6 +1,6 @@
 /**
  * subscription-offboarding: let a customer cancel without being billed again, keeping access
- * until the end of the paid period. It never deletes or revokes anything. DESIGN §5.2.
+ * until the end of the paid period. It never deletes or revokes anything.
  * A free-text `request` is read first (`interpret_request`); anything but a plain cancellation
  * at the period's end waits for a person (`clarify_request`) before a subscription is touched.
  */

@@ -1,5 +1,5 @@
 /**
- * Where runs execute: this replica's share of the shared run queue (DESIGN §8). It claims runs
+ * Where runs execute: this replica's share of the run queue all replicas share. It claims runs
  * from the registry — never more than `concurrency` at once — under leases it renews while they
  * run, and hands each to `execute`. Every execution gets an AbortSignal, aborted when its run is
  * cancelled here, when its lease is lost (taken over, or the run was cancelled elsewhere), or

@@ -1,5 +1,5 @@
 /**
- * The shapes of the runs API (DESIGN §6), as zod schemas: they validate requests, type the
+ * The shapes of the runs API (/v1/workflows/…/runs, /v1/runs/…), as zod schemas: they validate requests, type the
  * handlers and become the OpenAPI document.
  */
 import { z } from "zod";
