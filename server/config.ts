@@ -30,7 +30,7 @@ const positiveSeconds = (name: string) =>
       .optional(),
   );
 
-/** The shared run queue's timing (README, "Scaling out"). */
+/** The shared run queue's timing (docs/scaling.md). */
 export const QUEUE_DEFAULTS = { leaseMs: 15_000, renewMs: 5_000, pollMs: 1_000 };
 
 const Env = z.object({
