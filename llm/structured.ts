@@ -75,7 +75,6 @@ interface ModelFailure {
   retryAfterMs?: number;
 }
 
-/** What went wrong, in words of our own: provider messages may quote (masked) keys. */
 /**
  * A draft the model writes, used only when `check` finds nothing wrong with it; otherwise the
  * reason it was not used (the caller falls back to its template).
@@ -98,6 +97,7 @@ export async function askForCheckedDraft<T extends Record<string, unknown>>(
     : answer;
 }
 
+/** What went wrong, in words of our own: provider messages may quote (masked) keys. */
 export function classifyModelError(error: unknown, policy: ModelPolicy): ModelFailure {
   const status = statusOf(error);
   const name = error instanceof Error ? error.name : "";

@@ -1,5 +1,5 @@
 /**
- * The HTTP API (DESIGN §6) as a Fastify instance: cross-cutting plugins (errors, OpenAPI,
+ * The REST API under /v1 as a Fastify instance: cross-cutting plugins (errors, OpenAPI,
  * runs, auth), then routes by resource. Not listening: `main.ts` and the tests call `listen`.
  */
 import { randomUUID } from "node:crypto";

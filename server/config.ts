@@ -1,5 +1,5 @@
 /**
- * Configuration from the environment (DESIGN §4), parsed once at start. A bad value stops the
+ * Configuration from environment variables (the README lists them), parsed once at start. A bad value stops the
  * service with a message naming the variable.
  */
 import { z } from "zod";

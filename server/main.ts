@@ -1,5 +1,5 @@
 /**
- * `npm start`: serves the API with the configuration from the environment (DESIGN §4). With no
+ * `npm start`: serves the API with the configuration from environment variables. With no
  * configuration at all: SQLite in ./data and the built-in Polar simulator with its demo data.
  * SIGTERM/SIGINT: stop taking requests, let in-flight steps reach a checkpoint (bounded), close.
  */

@@ -158,15 +158,6 @@ export class SqlRunRegistry implements RunRegistry {
     return run ?? null;
   }
 
-  async update(runId: string, set: RunPatch): Promise<RunRecord | null> {
-    const patch = this.#assignments(set);
-    const [run] = await this.#rows(
-      `UPDATE ${this.#runs} SET ${patch.sql} WHERE run_id = ? RETURNING ${COLUMNS}`,
-      [...patch.params, runId],
-    );
-    return run ?? null;
-  }
-
   async claim(owner: string, limit: number, leaseMs: number): Promise<RunRecord[]> {
     assertLimit(limit);
     const d = this.#d;
@@ -302,12 +293,6 @@ function leaseParams(lease: Lease): unknown[] {
 }
 
 /**
- * The fence in front of every checkpoint write of a run execution: extends the lease if it still
- * holds, and records a stored checkpoint (`step`) as executed under it — in one statement on
- * PostgreSQL, on the connection (and so in the transaction) the checkpoint write uses.
- * Throws `LeaseLostError` when the lease is gone.
- */
-/**
  * Runs in claim order — creation time, ties broken by run id — compared by code point, since
  * RETURNING promises no order and a database collation may order ids otherwise.
  */
@@ -317,6 +302,12 @@ export function oldestFirst(a: RunRecord, b: RunRecord): number {
   return left < right ? -1 : left > right ? 1 : 0;
 }
 
+/**
+ * The fence in front of every checkpoint write of a run execution: extends the lease if it still
+ * holds, and records a stored checkpoint (`step`) as executed under it — in one statement on
+ * PostgreSQL, on the connection (and so in the transaction) the checkpoint write uses.
+ * Throws `LeaseLostError` when the lease is gone.
+ */
 export async function fenceLease(
   client: SqlClient,
   lease: Lease,

@@ -84,7 +84,7 @@ export interface NewRun {
 }
 
 /**
- * Fields a transition or an update may set, each replaced whole (`metadata` too);
+ * Fields a transition may set, each replaced whole (`metadata` too);
  * `undefined` leaves a field as it is, `null` clears it.
  */
 export type RunPatch = Partial<
@@ -127,8 +127,6 @@ export interface RunRegistry {
     runId: string,
     change: { from: readonly RunStatus[]; to: RunStatus; set?: RunPatch; lease?: Lease },
   ): Promise<RunRecord | null>;
-  /** Unconditional patch (bumps `updated_at`); `null` for an unknown run. */
-  update(runId: string, set: RunPatch): Promise<RunRecord | null>;
   /**
    * The shared run queue: atomically leases up to `limit` runs that are `queued`, or `running`
    * with no live lease (handed back, or their replica died), oldest first, to `owner` for

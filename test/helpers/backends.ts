@@ -19,25 +19,28 @@ export interface TestBackend {
 
 const databaseUrl = process.env.TEST_DATABASE_URL;
 
+/** SQLite in a temporary directory, removed after the file (or the describe it is made in). */
+export function sqliteBackend(): TestBackend {
+  const dataDir = mkdtemp(join(tmpdir(), "polar-flows-storage-"));
+  afterAll(async () => rm(await dataDir, { recursive: true, force: true }));
+  return {
+    kind: "sqlite",
+    open: async () => createStorage({ dataDir: await dataDir }),
+    async contents() {
+      const dir = await dataDir;
+      const files = await readdir(dir);
+      const bytes = await Promise.all(files.map((file) => readFile(join(dir, file))));
+      return bytes.map((buffer) => buffer.toString("latin1")).join("\n");
+    },
+  };
+}
+
 /**
  * Declares `body` once per backend: SQLite in a temporary directory and PostgreSQL in a schema
  * of its own (test files run in parallel processes), both removed after the file.
  */
 export function describeEachBackend(title: string, body: (backend: TestBackend) => void): void {
-  describe(`${title} (sqlite)`, () => {
-    const dataDir = mkdtemp(join(tmpdir(), "polar-flows-storage-"));
-    afterAll(async () => rm(await dataDir, { recursive: true, force: true }));
-    body({
-      kind: "sqlite",
-      open: async () => createStorage({ dataDir: await dataDir }),
-      async contents() {
-        const dir = await dataDir;
-        const files = await readdir(dir);
-        const bytes = await Promise.all(files.map((file) => readFile(join(dir, file))));
-        return bytes.map((buffer) => buffer.toString("latin1")).join("\n");
-      },
-    });
-  });
+  describe(`${title} (sqlite)`, () => body(sqliteBackend()));
 
   if (!databaseUrl) {
     console.warn(`TEST_DATABASE_URL is not set: skipping the PostgreSQL half of "${title}"`);

@@ -13,6 +13,20 @@ export const fastClock: Clock = {
   random: Math.random,
 };
 
+/** `fastClock` (or it with `overrides`), recording every wait the gateway asks of it, in ms. */
+export function recordingClock(overrides: Partial<Clock> = {}) {
+  const waits: number[] = [];
+  const clock: Clock = {
+    ...fastClock,
+    ...overrides,
+    sleep: (ms) => {
+      waits.push(ms);
+      return fastClock.sleep(ms);
+    },
+  };
+  return { clock, waits };
+}
+
 export type TestSimulator = Awaited<ReturnType<typeof startSimulator>>;
 
 export function gatewayFor(

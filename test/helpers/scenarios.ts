@@ -1,4 +1,4 @@
-/** The inputs of DESIGN's two scenarios, as a caller sends them. */
+/** The inputs of the two scenarios (README.md, docs/api.md), as a caller sends them. */
 
 /** Scenario 1: Ada (external_usr_881) is at 150% of her Starter plan's 10,000 API requests. */
 export const OVERAGE_INPUT = {

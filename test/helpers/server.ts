@@ -12,7 +12,7 @@ import type { TestBackend } from "./backends.ts";
 import { gatewayFor, startTestPolar, type TestSimulator } from "./polar.ts";
 
 export interface TestServerOptions {
-  /** Environment for `loadConfig` (DESIGN §4), e.g. `API_KEYS`. */
+  /** Environment variables for `loadConfig`, e.g. `API_KEYS`. */
   env?: Record<string, string>;
   /** Overrides of the parsed configuration. */
   config?: Partial<Config>;

@@ -2,19 +2,11 @@
  * overage-remediation's `draft_email` with a model: the real ChatOpenAI client over HTTP to the
  * fake OpenAI server, the workflow against the Polar simulator through the real gateway.
  */
-import type { BaseChatModel } from "@langchain/core/language_models/chat_models";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import type { PolarGateway } from "../../polar/gateway.ts";
+import { describe, expect, it, vi } from "vitest";
+import { defaultModelPolicy } from "../../llm/structured.ts";
 import { CUSTOMERS } from "../../polar/simulator/seed.ts";
-import { gatewayFor, startTestPolar, type TestSimulator } from "../helpers/polar.ts";
-import { type ChatCall, type FakeOpenAI, type FakeReply, startFakeOpenAI } from "./fake-openai.ts";
-import {
-  modelFor,
-  nodeDuration,
-  promptFacts,
-  recordOutboundHosts,
-  workflowRunner,
-} from "./helpers.ts";
+import type { ChatCall, FakeReply } from "../helpers/fake-openai.ts";
+import { modelFor, promptFacts, stoppedClock, until, useLlmTests } from "./helpers.ts";
 
 const scenario1 = {
   customer: { external_id: CUSTOMERS.ada.externalId },
@@ -48,35 +40,11 @@ const draftWith =
   (call: ChatCall): FakeReply => ({ output: change(goodDraft(call)) });
 
 describe("draft_email with a model", () => {
-  let simulator: TestSimulator;
-  let polar: PolarGateway;
-  let fake: FakeOpenAI;
-  let model: BaseChatModel | null;
-  let network: ReturnType<typeof recordOutboundHosts>;
-  const runs = workflowRunner("overage-remediation", () => ({ polar, model }));
-
-  beforeAll(async () => {
-    network = recordOutboundHosts();
-    ({ simulator } = await startTestPolar());
-    fake = await startFakeOpenAI();
-  });
-  afterAll(async () => {
-    await fake.close();
-    await simulator.close();
-    network.restore();
-    expect(network.hosts()).toContain("127.0.0.1");
-    expect(network.beyondLoopback()).toEqual([]);
-  });
-  beforeEach(() => {
-    simulator.reset();
-    fake.reset();
-    polar = gatewayFor(simulator);
-    model = modelFor(fake);
-  });
+  const ctx = useLlmTests();
 
   let lastRunId = "";
   async function draftedEmail() {
-    const { runId, result } = await runs.start(scenario1);
+    const { runId, result } = await ctx.runs.start("overage-remediation", scenario1);
     lastRunId = runId;
     if (result.status !== "completed")
       throw new Error(`run ${result.status}: ${JSON.stringify(result)}`);
@@ -85,15 +53,15 @@ describe("draft_email with a model", () => {
   }
 
   it("uses a good draft: generated_by model, one model call with the run's facts", async () => {
-    fake.script({ overage_email: (call) => ({ output: goodDraft(call) }) });
+    ctx.fake.script({ overage_email: (call) => ({ output: goodDraft(call) }) });
     const output = await draftedEmail();
     expect(output.email.generated_by).toBe("model");
     expect(output.email).not.toHaveProperty("fallback_reason");
     expect(output.email.body).toContain(output.checkout.url);
     expect(output.email.body).toContain("15,000");
 
-    const [call] = fake.requests();
-    expect(fake.requests()).toHaveLength(1);
+    const [call] = ctx.fake.requests();
+    expect(ctx.fake.requests()).toHaveLength(1);
     expect(call).toMatchObject({
       name: "overage_email",
       mode: "json_schema",
@@ -108,16 +76,16 @@ describe("draft_email with a model", () => {
       checkout_link: output.checkout.url,
     });
     // Nothing secret or internal goes to the model.
-    expect(JSON.stringify(call!.body)).not.toContain(simulator.token);
+    expect(JSON.stringify(call!.body)).not.toContain(ctx.simulator.token);
     expect(JSON.stringify(call!.body)).not.toContain(CUSTOMERS.ada.id);
   });
 
   it("also works when structured output comes as a forced tool call (gpt-4-* models)", async () => {
-    model = modelFor(fake, "gpt-4-turbo");
-    fake.script({ overage_email: (call) => ({ output: goodDraft(call) }) });
+    ctx.model = modelFor(ctx.fake, "gpt-4-turbo");
+    ctx.fake.script({ overage_email: (call) => ({ output: goodDraft(call) }) });
     const output = await draftedEmail();
     expect(output.email.generated_by).toBe("model");
-    expect(fake.requests()[0]).toMatchObject({ mode: "tool" });
+    expect(ctx.fake.requests()[0]).toMatchObject({ mode: "tool" });
   });
 
   const rejected: [string, FakeReply | ((call: ChatCall) => FakeReply), RegExp][] = [
@@ -173,13 +141,13 @@ describe("draft_email with a model", () => {
   it.each(rejected)(
     "replaces a draft with %s by the template, saying why",
     async (_case, reply, reason) => {
-      fake.script({ overage_email: reply });
+      ctx.fake.script({ overage_email: reply });
       const output = await draftedEmail();
       expect(output.email.generated_by).toBe("template");
       expect(output.email.fallback_reason).toMatch(reason);
       expect(output.email.body).toContain(output.checkout.url);
       expect(output.email.body).toContain("15,000 units, 150% of the 10,000");
-      expect(fake.calls()).toHaveLength(1);
+      expect(ctx.fake.calls()).toHaveLength(1);
     },
   );
 
@@ -192,36 +160,51 @@ describe("draft_email with a model", () => {
       /rate-limited/,
     ],
   ])(
-    "falls back quickly after a bounded retry when the model server answers %s",
+    "falls back after one short pause and a retry when the model server answers %s",
     async (_case, reply, reason) => {
-      fake.script({ overage_email: reply as FakeReply });
-      const output = await draftedEmail();
-      expect(output.email).toMatchObject({
-        generated_by: "template",
-        fallback_reason: expect.stringMatching(reason),
-      });
-      expect(fake.calls().map((call) => call.status)).toEqual([reply.status, reply.status]);
-      expect(nodeDuration(runs.steps, "draft_email")).toBeLessThan(2_000);
+      ctx.fake.script({ overage_email: reply as FakeReply });
+      const clock = stoppedClock();
+      try {
+        const drafted = draftedEmail();
+        const pause = await until(() => clock.pauses()[0]);
+        expect(pause).toBeLessThanOrEqual(2 * defaultModelPolicy.retryDelayMs);
+        await vi.advanceTimersByTimeAsync(pause);
+        const output = await drafted;
+        expect(output.email).toMatchObject({
+          generated_by: "template",
+          fallback_reason: expect.stringMatching(reason),
+        });
+        expect(ctx.fake.calls().map((call) => call.status)).toEqual([reply.status, reply.status]);
+        expect(clock.pauses()).toEqual([pause]);
+      } finally {
+        clock.restore();
+      }
     },
   );
 
   it("does not wait for a long retry-after: one call, then the template", async () => {
-    fake.script({ overage_email: { status: 429, headers: { "retry-after": "20" } } });
-    const output = await draftedEmail();
-    expect(output.email.fallback_reason).toMatch(/retry after 20 s/);
-    expect(fake.calls()).toHaveLength(1);
-    expect(nodeDuration(runs.steps, "draft_email")).toBeLessThan(2_000);
+    ctx.fake.script({ overage_email: { status: 429, headers: { "retry-after": "20" } } });
+    // On a stopped clock, any pause would never end: the run finishes only if it waits for none.
+    const clock = stoppedClock();
+    try {
+      const output = await draftedEmail();
+      expect(output.email.fallback_reason).toMatch(/retry after 20 s/);
+      expect(ctx.fake.calls()).toHaveLength(1);
+      expect(clock.pauses()).toEqual([]);
+    } finally {
+      clock.restore();
+    }
   });
 
   it("uses the model once the server recovers within the retry", async () => {
-    fake.script({ overage_email: [{ status: 503 }, (call) => ({ output: goodDraft(call) })] });
+    ctx.fake.script({ overage_email: [{ status: 503 }, (call) => ({ output: goodDraft(call) })] });
     const output = await draftedEmail();
     expect(output.email.generated_by).toBe("model");
-    expect(fake.calls().map((call) => call.status)).toEqual([503, 200]);
+    expect(ctx.fake.calls().map((call) => call.status)).toEqual([503, 200]);
   });
 
   it("falls back when the model server cannot be reached", async () => {
-    model = modelFor({ ...fake, baseUrl: "http://127.0.0.1:9/v1" });
+    ctx.model = modelFor({ ...ctx.fake, baseUrl: "http://127.0.0.1:9/v1" });
     const output = await draftedEmail();
     expect(output.email).toMatchObject({
       generated_by: "template",
@@ -230,10 +213,10 @@ describe("draft_email with a model", () => {
   });
 
   it("keeps the model and its key out of every checkpoint", async () => {
-    fake.script({ overage_email: (call) => ({ output: goodDraft(call) }) });
+    ctx.fake.script({ overage_email: (call) => ({ output: goodDraft(call) }) });
     await draftedEmail();
     let checkpoints = 0;
-    for await (const snapshot of runs.graph.getStateHistory({
+    for await (const snapshot of ctx.runs.graph("overage-remediation").getStateHistory({
       configurable: { thread_id: lastRunId },
     })) {
       checkpoints += 1;
@@ -243,10 +226,10 @@ describe("draft_email with a model", () => {
   });
 
   it("without a model: the template, and no model call", async () => {
-    model = null;
+    ctx.model = null;
     const output = await draftedEmail();
     expect(output.email.generated_by).toBe("template");
     expect(output.email).not.toHaveProperty("fallback_reason");
-    expect(fake.calls()).toHaveLength(0);
+    expect(ctx.fake.calls()).toHaveLength(0);
   });
 });

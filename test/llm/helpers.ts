@@ -1,15 +1,14 @@
 /**
- * What the LLM tests share: the real `ChatOpenAI` pointed at the fake server, workflows run
- * in-process with an in-memory checkpointer, and a record of every host the process fetched.
+ * What the LLM tests share: the real `ChatOpenAI` pointed at the fake OpenAI server, workflows
+ * run by the workflow harness (on SQLite, the way the service runs them), and a record of every
+ * host the process fetched: nothing may leave loopback.
  */
-import { randomUUID } from "node:crypto";
 import type { BaseChatModel } from "@langchain/core/language_models/chat_models";
-import { MemorySaver } from "@langchain/langgraph";
-import { getWorkflow } from "../../graphs/index.ts";
+import { afterAll, beforeAll, beforeEach, expect, vi } from "vitest";
 import { createChatModel } from "../../llm/model.ts";
-import type { WorkflowDeps } from "../../nodes/context.ts";
-import { advanceRun, checkResume, type StepResult } from "../../runs/runner.ts";
-import type { ChatCall, FakeOpenAI } from "./fake-openai.ts";
+import { sqliteBackend } from "../helpers/backends.ts";
+import { type ChatCall, type FakeOpenAI, startFakeOpenAI } from "../helpers/fake-openai.ts";
+import { useWorkflowTests, type WorkflowTestContext } from "../workflows/harness.ts";
 
 /** A model name outside gpt-3/gpt-4-*: `withStructuredOutput` uses a JSON-schema response format. */
 export function modelFor(fake: FakeOpenAI, model = "fake-model"): BaseChatModel {
@@ -19,51 +18,6 @@ export function modelFor(fake: FakeOpenAI, model = "fake-model"): BaseChatModel 
 /** The facts the node put in its prompt (the user message is JSON). */
 export function promptFacts(call: ChatCall): Record<string, any> {
   return JSON.parse(call.body.messages.at(-1).content);
-}
-
-export interface LoggedStep {
-  node: string;
-  at: number;
-}
-
-/** Runs one workflow the way the service does (`advanceRun`), with the given deps. */
-export function workflowRunner(name: string, deps: () => WorkflowDeps) {
-  const workflow = getWorkflow(name)!;
-  const graph = workflow.build(new MemorySaver());
-  const last = new Map<string, StepResult>();
-  const steps: LoggedStep[] = [];
-  const advance = async (runId: string, start: Parameters<typeof advanceRun>[3]) => {
-    const result = await advanceRun(workflow, graph, runId, start, {
-      deps: deps(),
-      onNodeUpdate: (node) => steps.push({ node, at: performance.now() }),
-    });
-    last.set(runId, result);
-    return result;
-  };
-  return {
-    graph,
-    steps,
-    async start(input: unknown) {
-      const runId = randomUUID();
-      steps.push({ node: "__start__", at: performance.now() });
-      return { runId, result: await advance(runId, { input: workflow.input.parse(input) }) };
-    },
-    async resume(runId: string, answer: unknown) {
-      const previous = last.get(runId);
-      const resume = checkResume(
-        previous?.status === "interrupted" ? previous.interrupt : null,
-        answer,
-      );
-      return advance(runId, { resume });
-    },
-  };
-}
-
-/** How long a node took: from the previous checkpointed update to its own. */
-export function nodeDuration(steps: LoggedStep[], node: string): number {
-  const index = steps.findLastIndex((step) => step.node === node);
-  if (index < 1) throw new Error(`no update from ${node}`);
-  return steps[index]!.at - steps[index - 1]!.at;
 }
 
 const LOOPBACK = new Set(["127.0.0.1", "localhost", "::1", "[::1]"]);
@@ -87,4 +41,69 @@ export function recordOutboundHosts() {
       globalThis.fetch = original;
     },
   };
+}
+
+export interface LlmTestContext extends WorkflowTestContext {
+  fake: FakeOpenAI;
+  /** The model the workflows get: a fresh client of the fake before each test; null: rules. */
+  model: BaseChatModel | null;
+}
+
+/**
+ * The hooks every LLM test file needs: the workflow tests' store, simulator and gateway, plus
+ * the fake OpenAI server (its script cleared before each test) and the outbound-host record.
+ */
+export function useLlmTests(): LlmTestContext {
+  let network: ReturnType<typeof recordOutboundHosts>;
+  // Before anything else: the clients keep the `fetch` they were built with.
+  beforeAll(() => {
+    network = recordOutboundHosts();
+  });
+  const context = useWorkflowTests(sqliteBackend(), () => ({
+    model: context.model,
+  })) as LlmTestContext;
+  beforeAll(async () => {
+    context.fake = await startFakeOpenAI();
+  });
+  afterAll(async () => {
+    await context.fake.close();
+    network.restore();
+    expect(network.hosts()).toContain("127.0.0.1");
+    expect(network.beyondLoopback()).toEqual([]);
+  });
+  beforeEach(() => {
+    context.fake.reset();
+    context.model = modelFor(context.fake);
+  });
+  return context;
+}
+
+/**
+ * Stops the clock `setTimeout` runs on (vitest's fake timers), so that a pause ends only when the
+ * test advances the clock, while real I/O goes on; and records the pauses the model policy asks
+ * for between attempts (`llm/structured.ts`), apart from every other timer (time-outs).
+ */
+export function stoppedClock() {
+  vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
+  const fakeSetTimeout = globalThis.setTimeout;
+  const pauses: number[] = [];
+  globalThis.setTimeout = ((callback: () => void, ms?: number) => {
+    if (new Error().stack?.includes("/llm/structured.ts:")) pauses.push(ms ?? 0);
+    return fakeSetTimeout(callback, ms);
+  }) as typeof setTimeout;
+  return {
+    /** The model policy's pauses so far, in milliseconds. */
+    pauses: () => [...pauses],
+    /** Back to real timers (the recording wrapper goes with the fake ones). */
+    restore: () => vi.useRealTimers(),
+  };
+}
+
+/** Polls `check` on the event loop (not on timers, which may be stopped) until it answers. */
+export async function until<T>(check: () => T | undefined): Promise<T> {
+  for (;;) {
+    const value = check();
+    if (value !== undefined) return value;
+    await new Promise((resolve) => setImmediate(resolve));
+  }
 }

@@ -4,15 +4,14 @@
  * and the fake OpenAI server. The one thing that must never happen: a PATCH that no person
  * approved, or one for a wish the workflow does not grant.
  */
-import type { BaseChatModel } from "@langchain/core/language_models/chat_models";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { formatDate } from "../../nodes/format.ts";
-import type { PolarGateway } from "../../polar/gateway.ts";
 import { CUSTOMERS, SUBSCRIPTIONS } from "../../polar/simulator/seed.ts";
 import { ResumeRejectedError } from "../../runs/errors.ts";
-import { gatewayFor, requestsTo, startTestPolar, type TestSimulator } from "../helpers/polar.ts";
-import { type ChatCall, type FakeOpenAI, type FakeReply, startFakeOpenAI } from "./fake-openai.ts";
-import { modelFor, promptFacts, recordOutboundHosts, workflowRunner } from "./helpers.ts";
+import type { ChatCall, FakeReply } from "../helpers/fake-openai.ts";
+import { requestsTo } from "../helpers/polar.ts";
+import type { WorkflowHarness } from "../workflows/harness.ts";
+import { promptFacts, useLlmTests } from "./helpers.ts";
 
 const request =
   "I want to cancel. Don't bill me next month, but keep my access until the end of the month.";
@@ -42,51 +41,33 @@ const goodMessage = (call: ChatCall): FakeReply => {
 type Output = Record<string, any>;
 
 describe("subscription-offboarding with free text", () => {
-  let simulator: TestSimulator;
-  let polar: PolarGateway;
-  let fake: FakeOpenAI;
-  let model: BaseChatModel | null;
-  let network: ReturnType<typeof recordOutboundHosts>;
-  const runs = workflowRunner("subscription-offboarding", () => ({ polar, model }));
-  const patches = () => requestsTo(simulator, "PATCH", "/v1/subscriptions/");
+  const ctx = useLlmTests();
+  const patches = () => requestsTo(ctx.simulator, "PATCH", "/v1/subscriptions/");
 
-  beforeAll(async () => {
-    network = recordOutboundHosts();
-    ({ simulator } = await startTestPolar());
-    fake = await startFakeOpenAI();
-  });
-  afterAll(async () => {
-    await fake.close();
-    await simulator.close();
-    network.restore();
-    expect(network.beyondLoopback()).toEqual([]);
-  });
-  beforeEach(() => {
-    simulator.reset();
-    fake.reset();
-    polar = gatewayFor(simulator);
-    model = modelFor(fake);
-  });
-
-  async function completed(result: Awaited<ReturnType<typeof runs.resume>>): Promise<Output> {
+  async function completed(
+    result: Awaited<ReturnType<WorkflowHarness["resume"]>>,
+  ): Promise<Output> {
     if (result.status !== "completed")
       throw new Error(`run ${result.status}: ${JSON.stringify(result)}`);
     return result.output as Output;
   }
 
   it("Scenario 2 by the model: a plain cancellation goes to the approval; reason and comment fill in", async () => {
-    fake.script({
+    ctx.fake.script({
       cancellation_request: reading("cancel_at_period_end", "other", "Don't bill me next month"),
       cancellation_message: goodMessage,
     });
-    const { runId, result } = await runs.start({ ...scenario2, reason: undefined });
+    const { runId, result } = await ctx.runs.start("subscription-offboarding", {
+      ...scenario2,
+      reason: undefined,
+    });
     expect(result).toMatchObject({
       status: "interrupted",
       interrupt: { node: "approve_cancellation", kind: "approval" },
     });
     expect(patches()).toHaveLength(0);
 
-    const output = await completed(await runs.resume(runId, { approved: true }));
+    const output = await completed(await ctx.runs.resume(runId, { approved: true }));
     expect(output).toMatchObject({
       outcome: "cancellation_scheduled",
       message_generated_by: "model",
@@ -106,14 +87,14 @@ describe("subscription-offboarding with free text", () => {
       },
     ]);
     expect(output.message).toContain(formatDate(output.access_until));
-    expect(fake.calls().map((call) => call.name)).toEqual([
+    expect(ctx.fake.calls().map((call) => call.name)).toEqual([
       "cancellation_request",
       "cancellation_message",
     ]);
   });
 
   it("keeps the reason and comment the caller gave; a 'quote' not in the text is not used", async () => {
-    fake.script({
+    ctx.fake.script({
       cancellation_request: reading(
         "cancel_at_period_end",
         "too_expensive",
@@ -121,8 +102,11 @@ describe("subscription-offboarding with free text", () => {
       ),
       cancellation_message: goodMessage,
     });
-    const { runId } = await runs.start({ ...scenario2, reason: "unused" });
-    await completed(await runs.resume(runId, { approved: true }));
+    const { runId } = await ctx.runs.start("subscription-offboarding", {
+      ...scenario2,
+      reason: "unused",
+    });
+    await completed(await ctx.runs.resume(runId, { approved: true }));
     expect(patches()[0]?.body).toEqual({
       cancel_at_period_end: true,
       customer_cancellation_reason: "unused",
@@ -131,9 +115,12 @@ describe("subscription-offboarding with free text", () => {
   });
 
   it("cancel_now: a person is asked first; 'stop' ends the run and nothing reaches Polar", async () => {
-    fake.script({ cancellation_request: reading("cancel_now", "too_expensive") });
+    ctx.fake.script({ cancellation_request: reading("cancel_now", "too_expensive") });
     const text = "Cancel right now and refund me, it's too expensive.";
-    const { runId, result } = await runs.start({ ...scenario2, request: text });
+    const { runId, result } = await ctx.runs.start("subscription-offboarding", {
+      ...scenario2,
+      request: text,
+    });
     expect(result).toMatchObject({
       status: "interrupted",
       interrupt: {
@@ -154,10 +141,10 @@ describe("subscription-offboarding with free text", () => {
 
     // Immediate revocation is not on offer, and an answer that does not fit is refused.
     for (const answer of [{ decision: "cancel_now" }, { approved: true }, {}]) {
-      await expect(runs.resume(runId, answer)).rejects.toBeInstanceOf(ResumeRejectedError);
+      await expect(ctx.runs.resume(runId, answer)).rejects.toBeInstanceOf(ResumeRejectedError);
     }
     const output = await completed(
-      await runs.resume(runId, { decision: "stop", note: "call them first" }),
+      await ctx.runs.resume(runId, { decision: "stop", note: "call them first" }),
     );
     expect(output).toMatchObject({
       outcome: "rejected",
@@ -169,19 +156,25 @@ describe("subscription-offboarding with free text", () => {
       },
     });
     expect(patches()).toHaveLength(0);
-    expect(simulator.requests().filter((r) => r.method !== "GET")).toHaveLength(0);
+    expect(ctx.simulator.requests().filter((r) => r.method !== "GET")).toHaveLength(0);
   });
 
   it("cancel_now confirmed as a cancellation at the period's end: approval, then one PATCH of that", async () => {
-    fake.script({ cancellation_request: reading("cancel_now"), cancellation_message: goodMessage });
-    const { runId } = await runs.start({ ...scenario2, request: "Cancel immediately please." });
-    const approval = await runs.resume(runId, { decision: "cancel_at_period_end" });
+    ctx.fake.script({
+      cancellation_request: reading("cancel_now"),
+      cancellation_message: goodMessage,
+    });
+    const { runId } = await ctx.runs.start("subscription-offboarding", {
+      ...scenario2,
+      request: "Cancel immediately please.",
+    });
+    const approval = await ctx.runs.resume(runId, { decision: "cancel_at_period_end" });
     expect(approval).toMatchObject({
       status: "interrupted",
       interrupt: { node: "approve_cancellation" },
     });
     expect(patches()).toHaveLength(0);
-    const output = await completed(await runs.resume(runId, { approved: true }));
+    const output = await completed(await ctx.runs.resume(runId, { approved: true }));
     expect(output).toMatchObject({
       outcome: "cancellation_scheduled",
       subscription: { id: SUBSCRIPTIONS.gracePro, cancel_at_period_end: true },
@@ -197,8 +190,8 @@ describe("subscription-offboarding with free text", () => {
   });
 
   it("asks a person even without an approval step, and for a text that is not a cancellation", async () => {
-    fake.script({ cancellation_request: reading("other") });
-    const { result } = await runs.start({
+    ctx.fake.script({ cancellation_request: reading("other") });
+    const { result } = await ctx.runs.start("subscription-offboarding", {
       ...scenario2,
       request: "How do I change my card?",
       require_approval: false,
@@ -208,8 +201,8 @@ describe("subscription-offboarding with free text", () => {
   });
 
   it("asks a person when the model reads a plain cancellation but the text asks for a refund", async () => {
-    fake.script({ cancellation_request: reading("cancel_at_period_end") });
-    const { result } = await runs.start({
+    ctx.fake.script({ cancellation_request: reading("cancel_at_period_end") });
+    const { result } = await ctx.runs.start("subscription-offboarding", {
       ...scenario2,
       request: "Cancel and refund my last payment.",
     });
@@ -219,14 +212,17 @@ describe("subscription-offboarding with free text", () => {
   });
 
   it("resuming the clarification does not ask the model again", async () => {
-    fake.script({ cancellation_request: reading("cancel_now"), cancellation_message: goodMessage });
-    const { runId } = await runs.start({
+    ctx.fake.script({
+      cancellation_request: reading("cancel_now"),
+      cancellation_message: goodMessage,
+    });
+    const { runId } = await ctx.runs.start("subscription-offboarding", {
       ...scenario2,
       request: "Cancel now.",
       require_approval: false,
     });
-    await completed(await runs.resume(runId, { decision: "cancel_at_period_end" }));
-    expect(fake.calls().map((call) => call.name)).toEqual([
+    await completed(await ctx.runs.resume(runId, { decision: "cancel_at_period_end" }));
+    expect(ctx.fake.calls().map((call) => call.name)).toEqual([
       "cancellation_request",
       "cancellation_message",
     ]);
@@ -234,16 +230,16 @@ describe("subscription-offboarding with free text", () => {
 
   describe("without a model (rules)", () => {
     beforeEach(() => {
-      model = null;
+      ctx.model = null;
     });
 
     it("Scenario 2: a plain cancellation, straight to the approval; the text is the comment", async () => {
-      const { runId, result } = await runs.start(scenario2);
+      const { runId, result } = await ctx.runs.start("subscription-offboarding", scenario2);
       expect(result).toMatchObject({
         status: "interrupted",
         interrupt: { node: "approve_cancellation" },
       });
-      const output = await completed(await runs.resume(runId, { approved: true }));
+      const output = await completed(await ctx.runs.resume(runId, { approved: true }));
       expect(output).toMatchObject({
         outcome: "cancellation_scheduled",
         message_generated_by: "template",
@@ -253,14 +249,17 @@ describe("subscription-offboarding with free text", () => {
         cancel_at_period_end: true,
         customer_cancellation_comment: request,
       });
-      expect(fake.calls()).toHaveLength(0);
+      expect(ctx.fake.calls()).toHaveLength(0);
     });
 
     it.each([
       ["Cancel immediately and refund me.", "cancel_now"],
       ["Can I get a discount instead?", "other"],
     ])("%s → %s → clarification", async (text, intent) => {
-      const { result } = await runs.start({ ...scenario2, request: text });
+      const { result } = await ctx.runs.start("subscription-offboarding", {
+        ...scenario2,
+        request: text,
+      });
       expect(result).toMatchObject({
         status: "interrupted",
         interrupt: {
@@ -273,13 +272,13 @@ describe("subscription-offboarding with free text", () => {
   });
 
   it("falls back to the rules when the model fails, and says so", async () => {
-    fake.script({ cancellation_request: { status: 500 }, cancellation_message: goodMessage });
-    const { runId, result } = await runs.start(scenario2);
+    ctx.fake.script({ cancellation_request: { status: 500 }, cancellation_message: goodMessage });
+    const { runId, result } = await ctx.runs.start("subscription-offboarding", scenario2);
     expect(result).toMatchObject({
       status: "interrupted",
       interrupt: { node: "approve_cancellation" },
     });
-    const output = await completed(await runs.resume(runId, { approved: true }));
+    const output = await completed(await ctx.runs.resume(runId, { approved: true }));
     expect(output.interpretation).toMatchObject({
       read_by: "rules",
       fallback_reason: "model server failed (500)",
@@ -287,11 +286,14 @@ describe("subscription-offboarding with free text", () => {
   });
 
   it("no request: interpret_request does nothing and asks no model", async () => {
-    fake.script({ cancellation_message: goodMessage });
-    const { runId } = await runs.start({ ...scenario2, request: undefined });
-    const output = await completed(await runs.resume(runId, { approved: true }));
+    ctx.fake.script({ cancellation_message: goodMessage });
+    const { runId } = await ctx.runs.start("subscription-offboarding", {
+      ...scenario2,
+      request: undefined,
+    });
+    const output = await completed(await ctx.runs.resume(runId, { approved: true }));
     expect(output).not.toHaveProperty("interpretation");
-    expect(fake.calls().map((call) => call.name)).toEqual(["cancellation_message"]);
+    expect(ctx.fake.calls().map((call) => call.name)).toEqual(["cancellation_message"]);
   });
 
   it.each([
@@ -311,15 +313,15 @@ describe("subscription-offboarding with free text", () => {
       /link the run did not produce/,
     ],
   ])("confirm: a message with %s is replaced by the template", async (_case, change, reason) => {
-    fake.script({
+    ctx.fake.script({
       cancellation_request: reading("cancel_at_period_end"),
       cancellation_message: (call) => {
         const good = goodMessage(call) as { output: { message: string } };
         return { output: { message: change(good.output.message) } };
       },
     });
-    const { runId } = await runs.start(scenario2);
-    const output = await completed(await runs.resume(runId, { approved: true }));
+    const { runId } = await ctx.runs.start("subscription-offboarding", scenario2);
+    const output = await completed(await ctx.runs.resume(runId, { approved: true }));
     expect(output).toMatchObject({
       message_generated_by: "template",
       message_fallback_reason: expect.stringMatching(reason),
@@ -328,12 +330,12 @@ describe("subscription-offboarding with free text", () => {
   });
 
   it("confirm: malformed output falls back to the template", async () => {
-    fake.script({
+    ctx.fake.script({
       cancellation_request: reading("cancel_at_period_end"),
       cancellation_message: { content: "Sure! Here is" },
     });
-    const { runId } = await runs.start(scenario2);
-    const output = await completed(await runs.resume(runId, { approved: true }));
+    const { runId } = await ctx.runs.start("subscription-offboarding", scenario2);
+    const output = await completed(await ctx.runs.resume(runId, { approved: true }));
     expect(output).toMatchObject({
       message_generated_by: "template",
       message_fallback_reason: "model output is not valid JSON",

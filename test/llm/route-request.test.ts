@@ -3,14 +3,11 @@
  * over HTTP to the fake OpenAI server or by the rules, with products and the usage meter
  * resolved through the Polar simulator. A routed input then runs as is.
  */
-import type { BaseChatModel } from "@langchain/core/language_models/chat_models";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { interpretRequest } from "../../graphs/route-request.ts";
-import type { PolarGateway } from "../../polar/gateway.ts";
 import { CUSTOMERS, METER, PRODUCTS } from "../../polar/simulator/seed.ts";
-import { gatewayFor, requestsTo, startTestPolar, type TestSimulator } from "../helpers/polar.ts";
-import { type FakeOpenAI, startFakeOpenAI } from "./fake-openai.ts";
-import { modelFor, recordOutboundHosts, workflowRunner } from "./helpers.ts";
+import { requestsTo } from "../helpers/polar.ts";
+import { useLlmTests } from "./helpers.ts";
 
 const scenario1 =
   "Customer external_usr_881 is way over their Starter plan's 10,000 API requests this month; offer them Pro.";
@@ -47,34 +44,12 @@ const scenario1Input = {
 };
 
 describe("interpretRequest", () => {
-  let simulator: TestSimulator;
-  let polar: PolarGateway;
-  let fake: FakeOpenAI;
-  let model: BaseChatModel | null;
-  let network: ReturnType<typeof recordOutboundHosts>;
-
-  beforeAll(async () => {
-    network = recordOutboundHosts();
-    ({ simulator } = await startTestPolar());
-    fake = await startFakeOpenAI();
-  });
-  afterAll(async () => {
-    await fake.close();
-    await simulator.close();
-    network.restore();
-    expect(network.beyondLoopback()).toEqual([]);
-  });
-  beforeEach(() => {
-    simulator.reset();
-    fake.reset();
-    polar = gatewayFor(simulator);
-    model = modelFor(fake);
-  });
+  const ctx = useLlmTests();
 
   describe.each(["model", "rules"] as const)("read by the %s", (readBy) => {
     beforeEach(() => {
-      if (readBy === "rules") model = null;
-      fake.script({
+      if (readBy === "rules") ctx.model = null;
+      ctx.fake.script({
         request_routing: (call) =>
           call.body.messages.at(-1).content === scenario1
             ? scenario1Reading
@@ -86,7 +61,10 @@ describe("interpretRequest", () => {
     });
 
     it("routes Scenario 1 to overage-remediation, products and meter resolved through Polar", async () => {
-      const routed = await interpretRequest({ request: scenario1 }, { model, polar });
+      const routed = await interpretRequest(
+        { request: scenario1 },
+        { model: ctx.model, polar: ctx.polar },
+      );
       expect(routed).toEqual({
         workflow: "overage-remediation",
         input: scenario1Input,
@@ -100,37 +78,40 @@ describe("interpretRequest", () => {
         }),
       });
       expect(
-        requestsTo(simulator, "GET", "/v1/products/")
+        requestsTo(ctx.simulator, "GET", "/v1/products/")
           .map((r) => r.query.query)
           .sort(),
       ).toEqual(["Pro", "Starter"]);
-      expect(fake.calls()).toHaveLength(readBy === "model" ? 1 : 0);
+      expect(ctx.fake.calls()).toHaveLength(readBy === "model" ? 1 : 0);
     });
 
     it("routes Scenario 2 to subscription-offboarding for the given customer", async () => {
       const routed = await interpretRequest(
         { customer: { external_id: CUSTOMERS.grace.externalId! }, request: scenario2 },
-        { model, polar },
+        { model: ctx.model, polar: ctx.polar },
       );
       expect(routed).toMatchObject({
         workflow: "subscription-offboarding",
         input: { customer: { external_id: "usr_offboard_1" }, request: scenario2 },
         interpretation: { read_by: readBy, workflow: "subscription-offboarding" },
       });
-      expect(simulator.requests()).toHaveLength(0);
+      expect(ctx.simulator.requests()).toHaveLength(0);
     });
   });
 
   it("a routed Scenario 1 runs as is: approval, then a checkout for 150% of 10,000", async () => {
-    const routed = await interpretRequest({ request: scenario1 }, { model: null, polar });
+    const routed = await interpretRequest(
+      { request: scenario1 },
+      { model: null, polar: ctx.polar },
+    );
     if (!("workflow" in routed)) throw new Error(JSON.stringify(routed.missing));
-    const runs = workflowRunner(routed.workflow, () => ({ polar, model: null }));
-    const { runId, result } = await runs.start(routed.input);
+    ctx.model = null;
+    const { runId, result } = await ctx.runs.start(routed.workflow, routed.input);
     expect(result).toMatchObject({
       status: "interrupted",
       interrupt: { node: "approve_checkout" },
     });
-    const done = await runs.resume(runId, { approved: true });
+    const done = await ctx.runs.resume(runId, { approved: true });
     expect(done).toMatchObject({
       status: "completed",
       output: {
@@ -144,10 +125,10 @@ describe("interpretRequest", () => {
     ["Please look into this customer's account.", "nothing"],
     ["They are over their plan and also want to cancel.", "both"],
   ])("lists the workflow as missing for an ambiguous text (%s: %s)", async (text) => {
-    model = null;
+    ctx.model = null;
     const routed = await interpretRequest(
       { customer: { external_id: "usr_offboard_1" }, request: text },
-      { model, polar },
+      { model: ctx.model, polar: ctx.polar },
     );
     expect(routed).toMatchObject({
       missing: [{ path: "workflow", message: expect.stringMatching(/does not say clearly/) }],
@@ -155,10 +136,10 @@ describe("interpretRequest", () => {
   });
 
   it("lists the workflow as missing when the model finds the text unclear", async () => {
-    fake.script({ request_routing: routing({ workflow: "unclear", summary: "Unclear." }) });
+    ctx.fake.script({ request_routing: routing({ workflow: "unclear", summary: "Unclear." }) });
     const routed = await interpretRequest(
       { customer: { external_id: "usr_offboard_1" }, request: "Hmm." },
-      { model, polar },
+      { model: ctx.model, polar: ctx.polar },
     );
     expect(routed).toMatchObject({
       missing: [{ path: "workflow" }],
@@ -167,7 +148,7 @@ describe("interpretRequest", () => {
   });
 
   it("never takes what the model invents: a product, customer or limit not in the text is dropped", async () => {
-    fake.script({
+    ctx.fake.script({
       request_routing: routing({
         workflow: "overage-remediation",
         customer_reference: "external_usr_999",
@@ -176,7 +157,10 @@ describe("interpretRequest", () => {
       }),
     });
     const text = "This customer is over their plan; offer them an upgrade.";
-    const routed = await interpretRequest({ request: text }, { model, polar });
+    const routed = await interpretRequest(
+      { request: text },
+      { model: ctx.model, polar: ctx.polar },
+    );
     expect(routed).toMatchObject({
       interpretation: {
         customer_reference: null,
@@ -191,34 +175,43 @@ describe("interpretRequest", () => {
     });
     if (!("missing" in routed)) throw new Error("expected missing fields");
     expect(routed.missing.map((issue) => issue.path)).toEqual(["customer", "upgrade_product"]);
-    expect(requestsTo(simulator, "GET", "/v1/products/")).toHaveLength(0);
+    expect(requestsTo(ctx.simulator, "GET", "/v1/products/")).toHaveLength(0);
   });
 
   it.each([
     ["Platinum", /no active product is named "Platinum"/],
     ["Enterprise", /2 active products are named "Enterprise" \(.+, .+\); name one by id/],
   ])("lists an upgrade product Polar does not settle (%s)", async (name, message) => {
-    model = null;
+    ctx.model = null;
     const text = `Customer external_usr_881 is over their Starter plan's 10,000 API requests; offer them ${name}.`;
-    const routed = await interpretRequest({ request: text }, { model, polar });
+    const routed = await interpretRequest(
+      { request: text },
+      { model: ctx.model, polar: ctx.polar },
+    );
     expect(routed).toMatchObject({
       missing: [{ path: "upgrade_product", message: expect.stringMatching(message) }],
     });
   });
 
   it("lists usage and limit when the customer has no meter and the text states no limit", async () => {
-    model = null;
+    ctx.model = null;
     const text = "Customer usr_no_sub is way over their plan; offer them Pro.";
-    const routed = await interpretRequest({ request: text }, { model, polar });
+    const routed = await interpretRequest(
+      { request: text },
+      { model: ctx.model, polar: ctx.polar },
+    );
     if (!("missing" in routed))
       throw new Error(`expected missing fields, got ${JSON.stringify(routed)}`);
     expect(routed.missing.map((issue) => issue.path)).toEqual(["usage", "limit"]);
   });
 
   it("takes the limit from the meter's credits when the text states none", async () => {
-    model = null;
+    ctx.model = null;
     const text = "Customer external_usr_881 is way over their plan; offer them Pro.";
-    const routed = await interpretRequest({ request: text }, { model, polar });
+    const routed = await interpretRequest(
+      { request: text },
+      { model: ctx.model, polar: ctx.polar },
+    );
     expect(routed).toMatchObject({
       workflow: "overage-remediation",
       input: { usage: { meter_id: METER.id } },
@@ -227,10 +220,10 @@ describe("interpretRequest", () => {
   });
 
   it("lists the customer when the text names another one than the request is for", async () => {
-    model = null;
+    ctx.model = null;
     const routed = await interpretRequest(
       { customer: { external_id: "usr_offboard_1" }, request: scenario1 },
-      { model, polar },
+      { model: ctx.model, polar: ctx.polar },
     );
     expect(routed).toMatchObject({
       missing: [
@@ -243,29 +236,38 @@ describe("interpretRequest", () => {
   });
 
   it("lists the customer when neither the request nor the text names one", async () => {
-    model = null;
-    const routed = await interpretRequest({ request: scenario2 }, { model, polar });
+    ctx.model = null;
+    const routed = await interpretRequest(
+      { request: scenario2 },
+      { model: ctx.model, polar: ctx.polar },
+    );
     expect(routed).toMatchObject({ missing: [{ path: "customer" }] });
   });
 
   it("lists an unknown customer", async () => {
-    model = null;
+    ctx.model = null;
     const text =
       "Customer nobody_42 is over their Starter plan's 10,000 API requests; offer them Pro.";
-    const routed = await interpretRequest({ request: text }, { model, polar });
+    const routed = await interpretRequest(
+      { request: text },
+      { model: ctx.model, polar: ctx.polar },
+    );
     expect(routed).toMatchObject({
       missing: [{ path: "customer", message: "no Polar customer with external_id nobody_42" }],
     });
   });
 
   it("reads with the rules when the model fails, and says so", async () => {
-    fake.script({ request_routing: { status: 503 } });
-    const routed = await interpretRequest({ request: scenario1 }, { model, polar });
+    ctx.fake.script({ request_routing: { status: 503 } });
+    const routed = await interpretRequest(
+      { request: scenario1 },
+      { model: ctx.model, polar: ctx.polar },
+    );
     expect(routed).toMatchObject({
       workflow: "overage-remediation",
       input: scenario1Input,
       interpretation: { read_by: "rules", fallback_reason: "model server failed (503)" },
     });
-    expect(fake.calls()).toHaveLength(2);
+    expect(ctx.fake.calls()).toHaveLength(2);
   });
 });

@@ -5,9 +5,9 @@
 import { afterAll, beforeAll, beforeEach, expect, it } from "vitest";
 import { PRODUCTS } from "../../polar/simulator/seed.ts";
 import { describeEachBackend } from "../helpers/backends.ts";
+import { type FakeOpenAI, startFakeOpenAI } from "../helpers/fake-openai.ts";
 import { requestsTo } from "../helpers/polar.ts";
 import { startTestServer, type TestServer } from "../helpers/server.ts";
-import { type FakeOpenAI, startFakeOpenAI } from "../llm/fake-openai.ts";
 
 const scenario1 =
   "Customer external_usr_881 is way over their Starter plan's 10,000 API requests this month; offer them Pro.";

@@ -1,5 +1,5 @@
 /**
- * DESIGN's two scenarios end to end through HTTP: start, see the interrupt on the run, answer
+ * The two scenarios end to end through HTTP: start, see the interrupt on the run, answer
  * it, read the outcome — plus the checkpoint history, listing runs and the event stream.
  */
 import { afterAll, beforeAll, expect, test } from "vitest";

@@ -9,9 +9,9 @@ import { expect, test } from "vitest";
 import { secretsOf } from "../../server/config.ts";
 import { createLogger } from "../../server/logger.ts";
 import { describeEachBackend } from "../helpers/backends.ts";
+import { startFakeOpenAI } from "../helpers/fake-openai.ts";
 import { OFFBOARDING_INPUT, OVERAGE_INPUT } from "../helpers/scenarios.ts";
 import { readEvents, startTestServer } from "../helpers/server.ts";
-import { startFakeOpenAI } from "../llm/fake-openai.ts";
 
 describeEachBackend("secrets", (backend) => {
   test("no secret appears in logs, stored data or answers", async () => {

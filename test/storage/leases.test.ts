@@ -40,9 +40,7 @@ describeEachBackend("run leases", (backend) => {
       runs.push(run);
     }
     // Oldest first: by creation time, ties (same millisecond) broken by run id.
-    runs.sort(
-      (a, b) => a.created_at.localeCompare(b.created_at) || a.run_id.localeCompare(b.run_id),
-    );
+    runs.sort(oldestFirst);
     return runs.map((run) => run.run_id);
   }
 

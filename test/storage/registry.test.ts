@@ -263,14 +263,16 @@ describeEachBackend("run registry", (backend) => {
     });
   });
 
-  test("update patches without a status condition", async () => {
+  test("a transition's patch replaces JSON fields and the checkpoint id; an unknown run is null", async () => {
     const tenant = newTenant();
     const { run } = await runs.create({ tenant, workflow: "w", input: {}, metadata: {} });
     const output = { outcome: "checkout_created", usage: { total: 15_000, pct: 150.5 } };
-    const updated = await runs.update(run.run_id, { output, checkpoint_id: "cp-9" });
+    const set = { output, checkpoint_id: "cp-9" };
+    const updated = await runs.transition(run.run_id, { from: ["queued"], to: "queued", set });
     expect(updated).toMatchObject({ status: "queued", output, checkpoint_id: "cp-9" });
     expect(updated!.updated_at >= run.updated_at).toBe(true);
     expect(await runs.get(tenant, run.run_id)).toEqual(updated);
-    expect(await runs.update(randomUUID(), { output })).toBeNull();
+    const unknown = await runs.transition(randomUUID(), { from: ["queued"], to: "queued", set });
+    expect(unknown).toBeNull();
   });
 });

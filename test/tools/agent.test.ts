@@ -1,6 +1,6 @@
 /**
  * A LangChain agent on polar-flows' tools: `createReactAgent` with `ChatOpenAI`, its tools built
- * from `GET /v1/tools` (no adapter), the model played by a scripted OpenAI-compatible server.
+ * from `GET /v1/tools` (no adapter), the model played by the fake OpenAI server.
  * Scenario 1 end to end over real HTTP: get the customer → list subscriptions → get usage →
  * create checkout, which waits for a person's approval (202 pending_approval).
  */
@@ -16,13 +16,14 @@ import {
   SUBSCRIPTIONS,
 } from "../../polar/simulator/seed.ts";
 import { describeEachBackend } from "../helpers/backends.ts";
-import { startTestServer, type TestServer } from "../helpers/server.ts";
 import {
-  type ChatRequest,
-  type ScriptedTurn,
-  startScriptedModel,
+  type ChatCall,
+  type FakeReply,
+  PLAIN_CHAT,
+  startFakeOpenAI,
   toolResults,
-} from "./scripted-model.ts";
+} from "../helpers/fake-openai.ts";
+import { startTestServer, type TestServer } from "../helpers/server.ts";
 
 const KEY = "agent-key-0123456789";
 
@@ -45,9 +46,9 @@ async function toolsFrom(server: TestServer): Promise<StructuredToolInterface[]>
 }
 
 /** The model's side of Scenario 1: every id it uses comes from a tool's answer. */
-function scenario1(request: ChatRequest): ScriptedTurn {
+function scenario1(request: ChatCall): FakeReply {
   const results = toolResults(request) as any[];
-  const call = (name: string, args: Record<string, unknown>): ScriptedTurn => ({
+  const call = (name: string, args: Record<string, unknown>): FakeReply => ({
     tool_calls: [{ name, arguments: args }],
   });
   switch (results.length) {
@@ -92,7 +93,8 @@ describeEachBackend("a LangChain agent on the tools", (backend) => {
   afterAll(() => server.close());
 
   test("Scenario 1: customer → subscriptions → usage → checkout, which waits for approval", async () => {
-    const model = await startScriptedModel(scenario1);
+    const model = await startFakeOpenAI();
+    model.script({ [PLAIN_CHAT]: scenario1 });
     try {
       const agent = createReactAgent({
         llm: new ChatOpenAI({
@@ -111,7 +113,8 @@ describeEachBackend("a LangChain agent on the tools", (backend) => {
 
       // The model was offered exactly the REST listing, as OpenAI function tools.
       const { json: listing } = await server.call("GET", "/v1/tools", { key: KEY });
-      const offered = model.requests()[0]!.tools!;
+      const offered: { function: { name: string; parameters: unknown } }[] =
+        model.requests()[0]!.body.tools;
       expect(offered.map((entry) => entry.function.name)).toEqual(
         listing.tools.map((entry: { name: string }) => entry.name),
       );

@@ -1,14 +1,18 @@
 /**
- * An OpenAI-compatible chat server on loopback for tests: the real `ChatOpenAI` client talks
+ * The OpenAI-compatible chat server of the tests, on loopback: the real `ChatOpenAI` client talks
  * to it over HTTP. It answers `POST /v1/chat/completions` from a script — structured output
  * in whichever form the request asked for (a `json_schema` response format, or a forced tool
- * call), raw text, or an HTTP error — and logs every request with the tokens it "used".
+ * call), raw text, an agent's tool calls, or an HTTP error — and logs every request with the
+ * tokens it "used".
  */
 import { createServer, type IncomingMessage } from "node:http";
 import type { AddressInfo } from "node:net";
 
 export interface ChatCall {
-  /** The structured output's name: the JSON schema's or the forced tool's; null for plain chat. */
+  /**
+   * The structured output's name: the JSON schema's or the forced tool's; null for plain chat
+   * (an agent's turn included), which the script answers under `PLAIN_CHAT`.
+   */
   name: string | null;
   mode: "json_schema" | "tool" | "text";
   body: Record<string, any>;
@@ -18,8 +22,12 @@ export interface ChatCall {
 export type FakeReply =
   /** Structured output, delivered as the request asked (JSON content or a tool call). */
   | { output: unknown; delayMs?: number }
-  /** Assistant content as is (e.g. malformed JSON). */
+  /** Assistant content as is (e.g. malformed JSON, an agent's final answer). */
   | { content: string; delayMs?: number }
+  /** An agent's turn: the tools it calls, with their arguments. */
+  | { tool_calls: { name: string; arguments: Record<string, unknown> }[]; delayMs?: number }
+  /** Never answers: holds the request until the client gives up (logged with status 499). */
+  | { hang: true }
   | { status: number; headers?: Record<string, string>; body?: unknown; delayMs?: number };
 
 export interface LoggedCall {
@@ -32,6 +40,9 @@ export interface LoggedCall {
 
 /** A reply, or how to make one from the request (e.g. a draft built from the prompt's facts). */
 export type Scripted = FakeReply | ((call: ChatCall) => FakeReply);
+
+/** The script's key for requests without structured output (plain chat, agents). */
+export const PLAIN_CHAT = "";
 
 export interface FakeOpenAI {
   /** Base URL for the client (`OPENAI_BASE_URL`), ending in `/v1`. */
@@ -63,30 +74,35 @@ export async function startFakeOpenAI(): Promise<FakeOpenAI> {
     const body = JSON.parse(await readBody(request)) as Record<string, any>;
     const call = describe(body, request.headers.authorization);
     requests.push(call);
-    const queue = replies[call.name ?? ""] ?? [];
+    const queue = replies[call.name ?? PLAIN_CHAT] ?? [];
     const next = queue.length > 1 ? queue.shift()! : queue[0];
-    const reply = typeof next === "function" ? next(call) : next;
+    let reply: FakeReply | undefined;
+    try {
+      reply = typeof next === "function" ? next(call) : next;
+    } catch (error) {
+      reply = { status: 500, body: { error: { message: String(error), type: "server_error" } } };
+    }
     const promptTokens = Math.ceil(JSON.stringify(body.messages ?? []).length / 4);
-    if (!reply) {
+    const failed = (status: number) =>
       log.push({
         name: call.name,
         mode: call.mode,
-        status: 500,
+        status,
         prompt_tokens: 0,
         completion_tokens: 0,
       });
+    if (!reply) {
+      failed(500);
       send(500, { error: { message: `no scripted reply for ${call.name}`, type: "server_error" } });
+      return;
+    }
+    if ("hang" in reply) {
+      request.socket.once("close", () => failed(499));
       return;
     }
     if (reply.delayMs) await new Promise((resolve) => setTimeout(resolve, reply.delayMs));
     if ("status" in reply) {
-      log.push({
-        name: call.name,
-        mode: call.mode,
-        status: reply.status,
-        prompt_tokens: 0,
-        completion_tokens: 0,
-      });
+      failed(reply.status);
       send(
         reply.status,
         reply.body ?? { error: { message: `scripted ${reply.status}`, type: "server_error" } },
@@ -94,7 +110,12 @@ export async function startFakeOpenAI(): Promise<FakeOpenAI> {
       );
       return;
     }
-    const content = "content" in reply ? reply.content : JSON.stringify(reply.output);
+    const content =
+      "content" in reply
+        ? reply.content
+        : "tool_calls" in reply
+          ? JSON.stringify(reply.tool_calls)
+          : JSON.stringify(reply.output);
     const completionTokens = Math.ceil(content.length / 4);
     log.push({
       name: call.name,
@@ -105,19 +126,29 @@ export async function startFakeOpenAI(): Promise<FakeOpenAI> {
     });
     sequence += 1;
     const message =
-      call.mode === "tool"
+      "tool_calls" in reply
         ? {
             role: "assistant",
             content: null,
-            tool_calls: [
-              {
-                id: `call_${sequence}`,
-                type: "function",
-                function: { name: call.name, arguments: content },
-              },
-            ],
+            tool_calls: reply.tool_calls.map((toolCall, index) => ({
+              id: `call_${sequence}_${index}`,
+              type: "function",
+              function: { name: toolCall.name, arguments: JSON.stringify(toolCall.arguments) },
+            })),
           }
-        : { role: "assistant", content, refusal: null };
+        : call.mode === "tool"
+          ? {
+              role: "assistant",
+              content: null,
+              tool_calls: [
+                {
+                  id: `call_${sequence}`,
+                  type: "function",
+                  function: { name: call.name, arguments: content },
+                },
+              ],
+            }
+          : { role: "assistant", content, refusal: null };
     send(200, {
       id: `chatcmpl-${sequence}`,
       object: "chat.completion",
@@ -127,7 +158,7 @@ export async function startFakeOpenAI(): Promise<FakeOpenAI> {
         {
           index: 0,
           message,
-          finish_reason: call.mode === "tool" ? "tool_calls" : "stop",
+          finish_reason: "tool_calls" in message ? "tool_calls" : "stop",
           logprobs: null,
         },
       ],
@@ -175,9 +206,17 @@ function describe(body: Record<string, any>, authorization: string | undefined):
   const format = body.response_format;
   if (format?.type === "json_schema")
     return { name: format.json_schema?.name ?? null, mode: "json_schema", body, authorization };
-  const forced = body.tool_choice?.function?.name ?? body.tools?.[0]?.function?.name;
+  // An agent offers its tools and lets the model choose: that is plain chat, not a forced call.
+  const forced = body.tool_choice?.function?.name;
   if (forced) return { name: forced, mode: "tool", body, authorization };
   return { name: null, mode: "text", body, authorization };
+}
+
+/** The results of an agent's tool calls so far, parsed, in order. */
+export function toolResults(call: ChatCall): unknown[] {
+  return (call.body.messages as { role: string; content: string | null }[])
+    .filter((message) => message.role === "tool")
+    .map((message) => JSON.parse(message.content ?? "null"));
 }
 
 async function readBody(request: IncomingMessage): Promise<string> {
