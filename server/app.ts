@@ -20,7 +20,7 @@ import {
   validatorCompiler,
 } from "./plugins/errors.ts";
 import { openapiPlugin } from "./plugins/openapi.ts";
-import { callerRateLimitPlugin } from "./plugins/rate-limit.ts";
+import { callerBudgetPlugin, callerRateLimitPlugin } from "./plugins/rate-limit.ts";
 import { runsPlugin } from "./plugins/runs.ts";
 import { checkpointRoutes } from "./routes/checkpoints.ts";
 import { eventRoutes } from "./routes/events.ts";
@@ -59,7 +59,10 @@ export async function buildApp(options: AppOptions) {
   app.setSerializerCompiler(serializerCompiler);
 
   await app.register(errorsPlugin);
-  await app.register(openapiPlugin);
+  await app.register(openapiPlugin, {
+    bearerAuth: config.apiKeys !== null,
+    publicUrl: config.publicUrl,
+  });
   const model = options.model !== undefined ? options.model : createChatModel(config.openai);
   const service = new RunService({
     storage,
@@ -88,7 +91,7 @@ export async function buildApp(options: AppOptions) {
   await app.register(
     async (v1) => {
       await v1.register(authPlugin, { apiKeys: config.apiKeys });
-      v1.addHook("onRequest", app.callerRateLimit);
+      await v1.register(callerBudgetPlugin);
       await v1.register(workflowRoutes);
       await v1.register(requestRoutes, { polar: options.polar, model });
       await v1.register(runRoutes);
@@ -101,7 +104,7 @@ export async function buildApp(options: AppOptions) {
   // MCP: the same tools, keys, tenancy and budget as /v1.
   await app.register(async (mcp) => {
     await mcp.register(authPlugin, { apiKeys: config.apiKeys });
-    mcp.addHook("onRequest", app.callerRateLimit);
+    await mcp.register(callerBudgetPlugin);
     await mcp.register(mcpRoutes, tooling);
   });
   return app;

@@ -38,6 +38,11 @@ const Env = z.object({
     z.int({ error: "PORT must be a port number" }).min(0).max(65_535).default(3000),
   ),
   API_KEYS: optional,
+  PUBLIC_URL: optional.pipe(
+    z
+      .url({ protocol: /^https?$/, error: "PUBLIC_URL must be an http:// or https:// URL" })
+      .optional(),
+  ),
   POLAR_ACCESS_TOKEN: optional,
   POLAR_ENVIRONMENT: optional.pipe(z.enum(["sandbox", "production"]).default("sandbox")),
   POLAR_BASE_URL: optional.pipe(z.url().optional()),
@@ -78,6 +83,8 @@ export interface Config {
   port: number;
   /** tenant → API key; null: auth off, everything is tenant `default`. */
   apiKeys: Map<string, string> | null;
+  /** Where clients reach the service (no trailing slash); null: the address it listens on. */
+  publicUrl: string | null;
   /** `requestsPerMinute` is null (no client-side limit) only for the built-in simulator. */
   polar: PolarSettings;
   databaseUrl: string | null;
@@ -143,6 +150,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     host: values.HOST,
     port: values.PORT,
     apiKeys,
+    publicUrl: values.PUBLIC_URL?.replace(/\/+$/, "") ?? null,
     polar: {
       accessToken: polarToken,
       environment: values.POLAR_ENVIRONMENT,
@@ -188,6 +196,12 @@ function parseSkipApproval(raw: string | undefined, apiKeys: Map<string, string>
     }
   }
   return tenants;
+}
+
+/** `http://host:port` for a listen address; a wildcard host reads as loopback, where it answers. */
+export function listenUrl(host: string, port: number): string {
+  const shown = host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host;
+  return `http://${shown.includes(":") ? `[${shown}]` : shown}:${port}`;
 }
 
 /** Loopback only: 127.0.0.0/8, ::1, localhost. */

@@ -6,7 +6,7 @@
 import { connectPolar } from "../polar/connect.ts";
 import { createStorage, SQLITE_FILE } from "../storage/index.ts";
 import { buildApp } from "./app.ts";
-import { assertSafeToServe, type Config, ConfigError, loadConfig } from "./config.ts";
+import { assertSafeToServe, type Config, ConfigError, listenUrl, loadConfig } from "./config.ts";
 import { createLogger } from "./logger.ts";
 
 const SCENARIO_1 = {
@@ -57,8 +57,7 @@ const logger = createLogger({ level: config.logLevel });
 const { storage, polar, app } = await startOrExit(config);
 const address = app.server.address();
 const port = typeof address === "object" && address !== null ? address.port : config.port;
-const shownHost = config.host === "0.0.0.0" || config.host === "::" ? "127.0.0.1" : config.host;
-const url = `http://${shownHost.includes(":") ? `[${shownHost}]` : shownHost}:${port}`;
+const url = listenUrl(config.host, port);
 const authHeader = config.apiKeys ? ` -H "Authorization: Bearer $POLAR_FLOWS_KEY"` : "";
 console.log(
   [

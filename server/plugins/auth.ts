@@ -8,6 +8,7 @@ import { createHash, timingSafeEqual } from "node:crypto";
 import type { FastifyInstance } from "fastify";
 import fp from "fastify-plugin";
 import { ProblemError } from "../problem.ts";
+import { addProblemAnswers } from "../routes/common.ts";
 
 export const DEFAULT_TENANT = "default";
 
@@ -36,11 +37,11 @@ async function auth(app: FastifyInstance, options: AuthOptions) {
     ? [...options.apiKeys].map(([tenant, key]) => ({ tenant, digest: digest(key) }))
     : null;
 
-  if (keys) {
-    app.addHook("onRoute", (route) => {
-      route.schema = { ...route.schema, security: [{ bearer: [] }] } as typeof route.schema;
-    });
-  }
+  // The document says which: a bearer key and its 401, or explicitly open (`security: []`).
+  app.addHook("onRoute", (route) => {
+    route.schema = { ...route.schema, security: keys ? [{ bearer: [] }] : [] };
+    if (keys) addProblemAnswers(route, 401);
+  });
 
   app.addHook("onRequest", async (request, reply) => {
     if (!keys) {

@@ -10,6 +10,7 @@ import rateLimit from "@fastify/rate-limit";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import fp from "fastify-plugin";
 import { ProblemError } from "../problem.ts";
+import { addProblemAnswers } from "../routes/common.ts";
 
 declare module "fastify" {
   interface FastifyInstance {
@@ -52,3 +53,15 @@ async function callerRateLimit(app: FastifyInstance, options: CallerRateLimitOpt
 }
 
 export const callerRateLimitPlugin = fp(callerRateLimit, { name: "caller-rate-limit" });
+
+/**
+ * For a scope whose routes count against the caller's budget, registered after its auth: counts
+ * each request, and lists the 429 in the routes' documentation.
+ */
+export const callerBudgetPlugin = fp(
+  async (scope: FastifyInstance) => {
+    scope.addHook("onRoute", (route) => addProblemAnswers(route, 429));
+    scope.addHook("onRequest", scope.callerRateLimit);
+  },
+  { name: "caller-budget", dependencies: ["caller-rate-limit"] },
+);

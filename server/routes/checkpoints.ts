@@ -10,6 +10,7 @@ export const checkpointRoutes: FastifyPluginAsyncZod = async (app) => {
     "/runs/:run_id/checkpoints",
     {
       schema: {
+        operationId: "listCheckpoints",
         tags: ["checkpoints"],
         summary: "Checkpoint history, newest first",
         description: "Page with `before` = the oldest `checkpoint_id` of the previous page.",
@@ -17,7 +18,7 @@ export const checkpointRoutes: FastifyPluginAsyncZod = async (app) => {
         querystring: ListCheckpointsQuery,
         response: {
           200: z.object({ checkpoints: z.array(CheckpointSummary) }),
-          ...problems(400, 401, 404),
+          ...problems(400, 404),
         },
       },
     },
@@ -34,10 +35,11 @@ export const checkpointRoutes: FastifyPluginAsyncZod = async (app) => {
     "/runs/:run_id/checkpoints/:checkpoint_id",
     {
       schema: {
+        operationId: "getCheckpoint",
         tags: ["checkpoints"],
         summary: "The state at one checkpoint",
         params: z.object({ run_id: RunId, checkpoint_id: CheckpointId }),
-        response: { 200: CheckpointState, ...problems(400, 401, 404) },
+        response: { 200: CheckpointState, ...problems(400, 404) },
       },
     },
     async (request) =>

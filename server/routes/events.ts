@@ -14,6 +14,7 @@ export const eventRoutes: FastifyPluginAsyncZod<EventRoutesOptions> = async (app
     "/runs/:run_id/events",
     {
       schema: {
+        operationId: "streamRunEvents",
         tags: ["runs"],
         summary: "The run's events (server-sent events)",
         description:
@@ -30,7 +31,7 @@ export const eventRoutes: FastifyPluginAsyncZod<EventRoutesOptions> = async (app
             description: "An event stream",
             content: { "text/event-stream": { schema: z.string() } },
           },
-          ...problems(400, 401, 404),
+          ...problems(400, 404),
         },
       },
     },

@@ -13,7 +13,15 @@ const Health = z.object({ status: z.enum(["ok", "ready"]) });
 export const healthRoutes: FastifyPluginAsyncZod<HealthOptions> = async (app, options) => {
   app.get(
     "/healthz",
-    { schema: { tags: ["health"], summary: "Liveness", response: { 200: Health } } },
+    {
+      schema: {
+        operationId: "getHealth",
+        tags: ["health"],
+        summary: "Liveness",
+        security: [],
+        response: { 200: Health },
+      },
+    },
     async () => ({ status: "ok" as const }),
   );
 
@@ -21,8 +29,10 @@ export const healthRoutes: FastifyPluginAsyncZod<HealthOptions> = async (app, op
     "/readyz",
     {
       schema: {
+        operationId: "getReadiness",
         tags: ["health"],
         summary: "Readiness: the store answers",
+        security: [],
         response: { 200: Health, ...problems(503) },
       },
     },

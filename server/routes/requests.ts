@@ -33,13 +33,14 @@ export const requestRoutes: FastifyPluginAsyncZod<RequestRoutesOptions> = async 
     "/requests",
     {
       schema: {
+        operationId: "startRequest",
         tags: ["workflows"],
         summary: "Start the right workflow for a free-text request",
         description:
           "Reads the text (with the configured model, or rules without one), picks the workflow and fills its input; products named in the text are resolved through Polar, never invented. The run starts like any other, with the interpretation kept in its `metadata.interpretation`. 422 lists what the text leaves open.",
         headers: IdempotencyHeaders,
         body: RequestBody,
-        response: { 201: Run, 200: Run, ...problems(400, 401, 409, 422, 503) },
+        response: { 201: Run, 200: Run, ...problems(400, 409, 422, 503) },
       },
     },
     async (request, reply) => {

@@ -12,10 +12,11 @@ export const runRoutes: FastifyPluginAsyncZod = async (app) => {
     "/runs",
     {
       schema: {
+        operationId: "listRuns",
         tags: ["runs"],
         summary: "List runs, newest first",
         querystring: ListRunsQuery,
-        response: { 200: RunPage, ...problems(400, 401) },
+        response: { 200: RunPage, ...problems(400) },
       },
     },
     async (request) => app.runService.list(request.tenant, request.query),
@@ -25,10 +26,11 @@ export const runRoutes: FastifyPluginAsyncZod = async (app) => {
     "/runs/:run_id",
     {
       schema: {
+        operationId: "getRun",
         tags: ["runs"],
         summary: "One run",
         params: RunParams,
-        response: { 200: Run, ...problems(400, 401, 404) },
+        response: { 200: Run, ...problems(400, 404) },
       },
     },
     async (request) => app.runService.get(request.tenant, request.params.run_id),
@@ -38,13 +40,14 @@ export const runRoutes: FastifyPluginAsyncZod = async (app) => {
     "/runs/:run_id/resume",
     {
       schema: {
+        operationId: "resumeRun",
         tags: ["runs"],
         summary: "Answer the pending interrupt, or retry a failed run",
         description:
           "With `resume`: the answer to the interrupt the run waits for (400 when it does not fit its `resume_schema`; the run stays interrupted). Without `resume` (`{}`): retries a run that failed with a retryable error, from its last checkpoint. 409 when the run is not waiting for that.",
         params: RunParams,
         body: ResumeBody,
-        response: { 200: Run, ...problems(400, 401, 404, 409) },
+        response: { 200: Run, ...problems(400, 404, 409) },
       },
     },
     async (request) => app.runService.resume(request.tenant, request.params.run_id, request.body),
@@ -54,12 +57,13 @@ export const runRoutes: FastifyPluginAsyncZod = async (app) => {
     "/runs/:run_id/cancel",
     {
       schema: {
+        operationId: "cancelRun",
         tags: ["runs"],
         summary: "Cancel a run that has not finished",
         description:
           "Works on queued, running, interrupted and retryable-failed runs (an in-flight step is aborted); 409 on completed, cancelled and other failed runs.",
         params: RunParams,
-        response: { 200: Run, ...problems(400, 401, 404, 409) },
+        response: { 200: Run, ...problems(400, 404, 409) },
       },
     },
     async (request) => app.runService.cancel(request.tenant, request.params.run_id),

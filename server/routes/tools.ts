@@ -69,11 +69,12 @@ export const toolRoutes: FastifyPluginAsyncZod<ToolRoutesOptions> = async (app, 
     "/tools",
     {
       schema: {
+        operationId: "listTools",
         tags: ["tools"],
         summary: "List the tools",
         description:
           "Each tool as OpenAI / LangChain tool calling takes it: `{ name, description, parameters }`, `parameters` being the JSON Schema of its arguments.",
-        response: { 200: z.object({ tools: z.array(ToolListing) }), ...problems(401, 429) },
+        response: { 200: z.object({ tools: z.array(ToolListing) }) },
       },
     },
     async () => ({ tools: listings }),
@@ -83,10 +84,11 @@ export const toolRoutes: FastifyPluginAsyncZod<ToolRoutesOptions> = async (app, 
     "/tools/:name",
     {
       schema: {
+        operationId: "getTool",
         tags: ["tools"],
         summary: "One tool, with the schema of its answer",
         params: z.object({ name: z.string().min(1).max(100) }),
-        response: { 200: ToolDetail, ...problems(401, 404, 429) },
+        response: { 200: ToolDetail, ...problems(400, 404) },
       },
     },
     async (request, reply) => {
@@ -106,6 +108,7 @@ export const toolRoutes: FastifyPluginAsyncZod<ToolRoutesOptions> = async (app, 
     "/tools/:name/invoke",
     {
       schema: {
+        operationId: "invokeTool",
         tags: ["tools"],
         summary: "Call a tool",
         description:
@@ -116,7 +119,7 @@ export const toolRoutes: FastifyPluginAsyncZod<ToolRoutesOptions> = async (app, 
         response: {
           200: ToolAnswerBody,
           202: ToolAnswerBody.describe("The run goes on, or waits for a person."),
-          ...problems(400, 401, 404, 409, 422, 429, 500, 502, 503),
+          ...problems(400, 404, 409, 422, 500, 502, 503),
         },
       },
     },

@@ -10,9 +10,10 @@ export const workflowRoutes: FastifyPluginAsyncZod = async (app) => {
     "/workflows",
     {
       schema: {
+        operationId: "listWorkflows",
         tags: ["workflows"],
         summary: "List the workflows",
-        response: { 200: z.object({ workflows: z.array(WorkflowView) }), ...problems(401) },
+        response: { 200: z.object({ workflows: z.array(WorkflowView) }) },
       },
     },
     async () => ({ workflows: await app.runService.listWorkflows() }),
@@ -22,6 +23,7 @@ export const workflowRoutes: FastifyPluginAsyncZod = async (app) => {
     "/workflows/:name/runs",
     {
       schema: {
+        operationId: "startRun",
         tags: ["workflows"],
         summary: "Start a run",
         description:
@@ -32,7 +34,7 @@ export const workflowRoutes: FastifyPluginAsyncZod = async (app) => {
         response: {
           201: Run.describe("The new run."),
           200: Run.describe("The run an earlier request with the same Idempotency-Key started."),
-          ...problems(400, 401, 404, 409, 422),
+          ...problems(400, 404, 409, 422),
         },
       },
     },
