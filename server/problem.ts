@@ -40,6 +40,7 @@ export const PROBLEM_TYPES = {
   toolRefused: "urn:polar-flows:problem:tool-refused",
   runFailed: "urn:polar-flows:problem:run-failed",
   requestUnclear: "urn:polar-flows:problem:request-unclear",
+  storeUnavailable: "urn:polar-flows:problem:store-unavailable",
 } as const;
 
 export class ProblemError extends Error {
@@ -95,6 +96,20 @@ export const invalid = (detail: string, errors: FieldIssue[]) =>
 
 export const conflict = (detail: string, type: string = PROBLEM_TYPES.runConflict) =>
   new ProblemError(409, detail, { type });
+
+/** Seconds a caller is told to wait while the store does not answer (a restart takes a few). */
+export const STORE_RETRY_AFTER_SECONDS = 2;
+
+/** The database went away during the request: nothing was half-written, try again shortly. */
+export function storeUnavailableProblem(): Problem & { retry_after: number } {
+  return {
+    ...problem(503, "The store does not answer (a database restart or failover); try again.", {
+      type: PROBLEM_TYPES.storeUnavailable,
+      title: "The store is unavailable",
+    }),
+    retry_after: STORE_RETRY_AFTER_SECONDS,
+  };
+}
 
 export type PolarProblem = Problem & { code: string; retryable: boolean; retry_after?: number };
 

@@ -14,6 +14,7 @@ import fp from "fastify-plugin";
 import type { z } from "zod";
 import { type FieldIssue, fieldIssues } from "../../lib/validation.ts";
 import { PolarGatewayError } from "../../polar/errors.ts";
+import { isStoreUnavailable } from "../../storage/index.ts";
 import {
   PROBLEM_CONTENT_TYPE,
   PROBLEM_TYPES,
@@ -21,6 +22,7 @@ import {
   ProblemError,
   polarProblem,
   problem,
+  storeUnavailableProblem,
 } from "../problem.ts";
 
 export const BODY_LIMIT_BYTES = 64 * 1024;
@@ -95,6 +97,7 @@ export function toProblem(error: unknown, request: FastifyRequest): Problem {
   if (error instanceof ProblemError) return error.toProblem();
   if (error instanceof PolarGatewayError) return polarProblem(error);
   if (error instanceof RequestValidationError) return validationProblem(error);
+  if (isStoreUnavailable(error)) return storeUnavailableProblem();
   const fastifyError = error as Partial<FastifyError>;
   const status = fastifyError.statusCode;
   if (typeof status === "number" && status >= 400 && status < 500) {
@@ -155,7 +158,9 @@ async function errors(app: FastifyInstance) {
 
   app.setErrorHandler((error, request, reply) => {
     const body = toProblem(error, request);
-    if (body.status >= 500) request.log.error({ err: error }, "request failed");
+    if (body.status === 503 && isStoreUnavailable(error)) {
+      request.log.warn({ code: (error as { code?: string }).code }, "request failed: store away");
+    } else if (body.status >= 500) request.log.error({ err: error }, "request failed");
     return sendProblem(reply, body);
   });
 

@@ -1,6 +1,7 @@
 /** A run's events as server-sent events, replayable with `Last-Event-ID`. */
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
+import { isStoreUnavailable } from "../../storage/index.ts";
 import { RunId } from "../runs/schemas.ts";
 import { streamRunEvents } from "../runs/stream.ts";
 import { problems } from "./common.ts";
@@ -60,8 +61,13 @@ export const eventRoutes: FastifyPluginAsyncZod<EventRoutesOptions> = async (app
           events: app.runService.events,
           runId,
           after: Number(request.headers["last-event-id"] ?? 0),
-          currentStatus: async () =>
-            (await app.runService.find(tenant, runId).catch(() => null))?.status ?? null,
+          currentStatus: async () => {
+            const run = await app.runService.find(tenant, runId).catch((error) => {
+              if (isStoreUnavailable(error)) throw error;
+              return null;
+            });
+            return run?.status ?? null;
+          },
           write: (chunk) => {
             if (!response.destroyed) response.write(chunk);
           },

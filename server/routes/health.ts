@@ -1,7 +1,7 @@
 /** Liveness (the process answers) and readiness (the store answers too). */
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
-import { ProblemError } from "../problem.ts";
+import { ProblemError, STORE_RETRY_AFTER_SECONDS } from "../problem.ts";
 import { problems } from "./common.ts";
 
 export interface HealthOptions {
@@ -26,11 +26,12 @@ export const healthRoutes: FastifyPluginAsyncZod<HealthOptions> = async (app, op
         response: { 200: Health, ...problems(503) },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       try {
         await options.ping();
       } catch (error) {
         request.log.warn({ err: error }, "storage is not reachable");
+        reply.header("retry-after", String(STORE_RETRY_AFTER_SECONDS));
         throw new ProblemError(503, "The store does not answer.");
       }
       return { status: "ready" as const };

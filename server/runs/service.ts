@@ -29,14 +29,17 @@ import { validate } from "../../lib/validation.ts";
 import type { WorkflowDeps } from "../../nodes/context.ts";
 import {
   InvalidCursorError,
+  isStoreUnavailable,
   type Lease,
   type RunEventType,
   type RunPatch,
   type RunRecord,
   type RunRegistry,
   type RunStatus,
+  STORE_UNAVAILABLE,
   type Storage,
   type StoreChange,
+  StoreUnavailableError,
 } from "../../storage/index.ts";
 import { QUEUE_DEFAULTS } from "../config.ts";
 import { conflict, invalid, notFound, PROBLEM_TYPES, ProblemError } from "../problem.ts";
@@ -51,6 +54,7 @@ import {
   type StartRunBody,
   type WorkflowView,
 } from "./schemas.ts";
+import { retryWhileStoreAway } from "./store-retry.ts";
 
 type Compiled = ReturnType<Workflow["build"]>;
 type StateSnapshot = Awaited<ReturnType<Compiled["getState"]>>;
@@ -400,6 +404,7 @@ export class RunService {
     this.#closing.abort();
     await this.#executor.drain(graceMs);
     this.#unwatch?.();
+    await this.events.close();
   }
 
   // ---- execution ----
@@ -451,8 +456,8 @@ export class RunService {
     const graph = this.#graph(workflow.name);
     const recorder = this.events.recorder(runId);
     let result: StepResult;
-    try {
-      result = await advanceRun(workflow, graph, runId, await this.#startOf(record, graph), {
+    const step = async () => {
+      const stepped = await advanceRun(workflow, graph, runId, await this.#startOf(record, graph), {
         deps: this.#deps,
         lease,
         signal,
@@ -463,7 +468,25 @@ export class RunService {
           if (this.#closing.signal.aborted) this.#executor.abort(runId, SHUTDOWN);
         },
       });
+      if (stepped.status === "failed" && stepped.error.code === STORE_UNAVAILABLE) {
+        throw new StoreUnavailableError(stepped.error.message);
+      }
+      return stepped;
+    };
+    try {
+      result = await retryWhileStoreAway(step, {
+        signal,
+        onRetry: (_, delayMs) =>
+          this.#log.info({ run_id: runId, delay_ms: delayMs }, "store away: retrying the step"),
+      });
     } catch (error) {
+      if (isStoreUnavailable(error)) {
+        // Still away: not a failure for a person — the run goes back to the queue (or its
+        // lease lapses), and continues from its last checkpoint.
+        await recorder.flush();
+        this.#log.warn({ run_id: runId }, "store away: the run waits in the queue");
+        return signal.aborted && signal.reason !== SHUTDOWN ? "done" : "paused";
+      }
       // advanceRun classifies the graph's own errors; this is the store failing under it.
       this.#log.error({ run_id: runId, err: error }, "run step failed outside the graph");
       result = {
