@@ -98,7 +98,7 @@ export const conflict = (detail: string, type: string = PROBLEM_TYPES.runConflic
   new ProblemError(409, detail, { type });
 
 /** Seconds a caller is told to wait while the store does not answer (a restart takes a few). */
-export const STORE_RETRY_AFTER_SECONDS = 2;
+const STORE_RETRY_AFTER_SECONDS = 2;
 
 /** The database went away during the request: nothing was half-written, try again shortly. */
 export function storeUnavailableProblem(): Problem & { retry_after: number } {

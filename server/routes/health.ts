@@ -1,7 +1,8 @@
 /** Liveness (the process answers) and readiness (the store answers too). */
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
-import { ProblemError, STORE_RETRY_AFTER_SECONDS } from "../problem.ts";
+import { isStoreUnavailable } from "../../storage/index.ts";
+import { ProblemError } from "../problem.ts";
 import { problems } from "./common.ts";
 
 export interface HealthOptions {
@@ -26,12 +27,13 @@ export const healthRoutes: FastifyPluginAsyncZod<HealthOptions> = async (app, op
         response: { 200: Health, ...problems(503) },
       },
     },
-    async (request, reply) => {
+    async (request) => {
       try {
         await options.ping();
       } catch (error) {
+        // Unreachable (a restart, a failover): the errors plugin answers 503 with Retry-After.
+        if (isStoreUnavailable(error)) throw error;
         request.log.warn({ err: error }, "storage is not reachable");
-        reply.header("retry-after", String(STORE_RETRY_AFTER_SECONDS));
         throw new ProblemError(503, "The store does not answer.");
       }
       return { status: "ready" as const };

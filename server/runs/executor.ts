@@ -8,7 +8,12 @@
 import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
 import type { FastifyBaseLogger } from "fastify";
-import type { Lease, RunRecord, RunRegistry } from "../../storage/index.ts";
+import {
+  isStoreUnavailable,
+  type Lease,
+  type RunRecord,
+  type RunRegistry,
+} from "../../storage/index.ts";
 
 /** Abort reasons an execution can tell apart. */
 export const CANCELLED = "cancelled";
@@ -138,7 +143,7 @@ export class Executor {
         }
       } while (this.#pumpAgain && !this.#closing);
     } catch (error) {
-      this.#options.log.warn({ err: error }, "could not claim runs from the queue");
+      logStoreFailure(this.#options.log, error, "could not claim runs from the queue");
     } finally {
       this.#pumping = false;
     }
@@ -213,7 +218,7 @@ export class Executor {
         else this.#lose(execution, "the run was cancelled or taken over");
       }
     } catch (error) {
-      this.#options.log.warn({ err: error }, "could not renew run leases");
+      logStoreFailure(this.#options.log, error, "could not renew run leases");
       for (const execution of executions) {
         if (performance.now() - execution.renewedAt > leaseMs - renewMs) {
           this.#lose(execution, "its lease could not be renewed in time");
@@ -230,6 +235,12 @@ export class Executor {
     );
     execution.controller.abort(LEASE_LOST);
   }
+}
+
+/** While the store is away its loss was told once already; every poll need not repeat it. */
+function logStoreFailure(log: FastifyBaseLogger, error: unknown, message: string): void {
+  if (isStoreUnavailable(error)) log.debug({ code: (error as { code?: string }).code }, message);
+  else log.warn({ err: error }, message);
 }
 
 async function finishesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {

@@ -16,8 +16,12 @@ import {
   type StoreChange,
 } from "../../storage/index.ts";
 import { ConnectionWatch } from "../../storage/pg-connections.ts";
+import {
+  type PrivateCluster,
+  postgresBinaries,
+  startPrivateCluster,
+} from "../helpers/pg-cluster.ts";
 import { eventually } from "../helpers/server.ts";
-import { type PrivateCluster, postgresBinaries, startPrivateCluster } from "../helpers/pg-cluster.ts";
 
 const bin = postgresBinaries();
 if (!bin) console.warn("no PostgreSQL binaries: skipping the connection-loss tests");
@@ -84,7 +88,9 @@ describe.skipIf(!bin)("PostgreSQL connections lost under the store", { timeout: 
 
       expect(await cluster.terminateAll()).toBeGreaterThanOrEqual(3);
       await eventually(async () => (notices.length >= 3 ? true : undefined));
-      expect(await checkpoint.query("COMMIT").catch((error) => error)).toSatisfy(isStoreUnavailable);
+      expect(await checkpoint.query("COMMIT").catch((error) => error)).toSatisfy(
+        isStoreUnavailable,
+      );
       checkpoint.release();
       migration.release();
       // Neither comes back out of the pool: a new connection answers.
@@ -129,9 +135,16 @@ describe.skipIf(!bin)("PostgreSQL connections lost under the store", { timeout: 
       if (cut === "restart") await cluster.restart();
       else await cluster.terminateAll();
       // Reads and writes of every kind work again once the server answers.
-      await eventually(() => storage.ping().then(() => true, () => undefined), {
-        intervalMs: 100,
-      });
+      await eventually(
+        () =>
+          storage.ping().then(
+            () => true,
+            () => undefined,
+          ),
+        {
+          intervalMs: 100,
+        },
+      );
       expect(await storage.runs.get("default", run.run_id)).toMatchObject({ status: "queued" });
       await storage.events.append(run.run_id, [{ type: "status", data: { cut } }]);
       expect(await storage.checkpointer.getTuple({ configurable: { thread_id: run.run_id } })).toBe(
