@@ -10,14 +10,14 @@ import { randomUUID } from "node:crypto";
 import { Writable } from "node:stream";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { METER } from "../../polar/simulator/seed.ts";
-import { logConnectionNotice } from "../../server/logger.ts";
-import { createStorage } from "../../storage/index.ts";
 import {
   type PrivateCluster,
   postgresBinaries,
   startPrivateCluster,
-} from "../helpers/pg-cluster.ts";
+} from "../../bench/pg-cluster.ts";
+import { METER } from "../../polar/simulator/seed.ts";
+import { logConnectionNotice } from "../../server/logger.ts";
+import { createStorage } from "../../storage/index.ts";
 import { checkoutsCreatedFor } from "../helpers/scenarios.ts";
 import { eventually, readEvents, startTestServer, type TestServer } from "../helpers/server.ts";
 

@@ -9,6 +9,11 @@ import { randomUUID } from "node:crypto";
 import pg from "pg";
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "vitest";
 import {
+  type PrivateCluster,
+  postgresBinaries,
+  startPrivateCluster,
+} from "../../bench/pg-cluster.ts";
+import {
   type ConnectionNotice,
   createStorage,
   isStoreUnavailable,
@@ -16,11 +21,6 @@ import {
   type StoreChange,
 } from "../../storage/index.ts";
 import { ConnectionWatch } from "../../storage/pg-connections.ts";
-import {
-  type PrivateCluster,
-  postgresBinaries,
-  startPrivateCluster,
-} from "../helpers/pg-cluster.ts";
 import { eventually } from "../helpers/server.ts";
 
 const bin = postgresBinaries();
