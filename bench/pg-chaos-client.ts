@@ -7,6 +7,9 @@
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** A request that takes longer hangs: the store's outage must be answered (503) well before. */
+const ANSWER_WITHIN_MS = 20_000;
+
 const SETTLED = new Set(["interrupted", "completed", "failed", "cancelled"]);
 
 export interface ChaosApi {
@@ -18,33 +21,40 @@ export interface ChaosApi {
 export interface StreamEvent {
   id: string;
   event: string;
-  data: any;
+  /** A run (status events) or `{ node, update }` (node events). */
+  data: { status?: string; node?: string };
 }
 
 /** The JSON answer of a request, sent again until it gets one (503, 409, no answer). */
-export async function untilAnswered(
+export async function untilAnswered<T>(
   api: ChaosApi,
   method: string,
   path: string,
   options: { body?: unknown; key?: string; deadline: number },
-): Promise<any> {
+): Promise<T> {
   for (;;) {
     if (Date.now() > options.deadline) throw new Error(`no answer to ${method} ${path} in time`);
     const headers: Record<string, string> = {};
     if (options.body !== undefined) headers["content-type"] = "application/json";
     if (options.key) headers["idempotency-key"] = options.key;
-    const response = await fetch(`${api.pick().url}${path}`, {
-      method,
-      headers,
-      ...(options.body !== undefined ? { body: JSON.stringify(options.body) } : {}),
-      signal: AbortSignal.timeout(20_000),
-    }).catch(() => null);
-    if (response === null) {
+    let response: Response;
+    let text: string;
+    try {
+      response = await fetch(`${api.pick().url}${path}`, {
+        method,
+        headers,
+        ...(options.body !== undefined ? { body: JSON.stringify(options.body) } : {}),
+        signal: AbortSignal.timeout(ANSWER_WITHIN_MS),
+      });
+      text = await response.text();
+    } catch (error) {
+      if ((error as Error).name === "TimeoutError") {
+        api.unexpected.push(`${method} ${path}: no answer within ${ANSWER_WITHIN_MS} ms`);
+      }
       await sleep(100);
       continue;
     }
-    const text = await response.text();
-    if (response.ok) return JSON.parse(text);
+    if (response.ok) return JSON.parse(text) as T;
     if (response.status === 503) {
       const retryAfter = Number(response.headers.get("retry-after"));
       if (!(retryAfter > 0)) api.unexpected.push(`${method} ${path}: 503 without Retry-After`);
@@ -75,13 +85,12 @@ export async function readStream(
     const text = await fetch(`${api.pick().url}/v1/runs/${runId}/events`, {
       headers,
       signal: AbortSignal.timeout(Math.max(1, deadline - Date.now())),
-    }).then(
-      (response) => (response.ok ? response.text() : null),
-      () => null,
-    );
+    })
+      .then((response) => (response.ok ? response.text() : null))
+      .catch(() => null);
     if (text !== null) events.push(...parseEvents(text));
     const end = events.at(-1);
-    if (end?.event === "status" && SETTLED.has(end.data.status)) return events;
+    if (end?.event === "status" && SETTLED.has(end.data.status ?? "")) return events;
     await sleep(100);
   }
 }

@@ -22,6 +22,7 @@ import { checkoutsCreatedFor } from "../helpers/scenarios.ts";
 import { eventually, readEvents, startTestServer, type TestServer } from "../helpers/server.ts";
 
 const bin = postgresBinaries();
+if (!bin && process.env.CI) throw new Error("CI needs PostgreSQL's initdb and pg_ctl: set PG_BIN");
 if (!bin) console.warn("no PostgreSQL binaries: skipping the database outage test");
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -24,6 +24,7 @@ import { ConnectionWatch } from "../../storage/pg-connections.ts";
 import { eventually } from "../helpers/server.ts";
 
 const bin = postgresBinaries();
+if (!bin && process.env.CI) throw new Error("CI needs PostgreSQL's initdb and pg_ctl: set PG_BIN");
 if (!bin) console.warn("no PostgreSQL binaries: skipping the connection-loss tests");
 
 /** Every uncaught exception while a test runs: a lost connection must never be one. */
