@@ -84,8 +84,12 @@ async function startReplica(env: Record<string, string>): Promise<Replica> {
     stdio: ["ignore", "pipe", "pipe"],
   });
   const replica: Replica = { url: "", child, output: [], exited: false };
+  // Nor may a replica outlive a trial that failed hard.
+  const killAtExit = () => child.kill("SIGKILL");
+  process.once("exit", killAtExit);
   child.once("exit", () => {
     replica.exited = true;
+    process.off("exit", killAtExit);
   });
   createInterface({ input: child.stderr! }).on("line", (line) => replica.output.push(line));
   await new Promise<void>((resolve, reject) => {
@@ -118,6 +122,7 @@ export async function runChaosTrial(options: ChaosOptions): Promise<ChaosReport>
       RUN_LEASE_SECONDS: "3",
       RUN_LEASE_RENEW_SECONDS: "1",
       RUN_POLL_SECONDS: "0.5",
+      SHUTDOWN_GRACE_SECONDS: "2",
     };
     // One migrates first; the second finds the schema made.
     replicas.push(await startReplica(env));

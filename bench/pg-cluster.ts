@@ -4,7 +4,7 @@
  * shared cluster the other test files use. initdb and pg_ctl refuse to run as root, so as root
  * they run as the `postgres` user.
  */
-import { execFile } from "node:child_process";
+import { execFile, execFileSync } from "node:child_process";
 import { existsSync, readdirSync } from "node:fs";
 import { chmod, chown, mkdtemp, rm } from "node:fs/promises";
 import { createServer } from "node:net";
@@ -64,6 +64,15 @@ export async function startPrivateCluster(): Promise<PrivateCluster> {
     "-c max_connections=200",
   ].join(" ");
   const pgCtl = (args: string[]) => tool("pg_ctl", ["-D", data, "-l", join(dir, "log"), ...args]);
+  // pg_ctl leaves the server running on its own: it must not outlive a test that failed hard.
+  const stopAtExit = () => {
+    const args = ["-D", data, "-m", "immediate", "stop"];
+    try {
+      if (asRoot) execFileSync("runuser", ["-u", "postgres", "--", join(bin, "pg_ctl"), ...args]);
+      else execFileSync(join(bin, "pg_ctl"), args);
+    } catch {}
+  };
+  process.once("exit", stopAtExit);
   await pgCtl(["-w", "-o", options, "start"]);
   const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
   return {
@@ -92,6 +101,7 @@ export async function startPrivateCluster(): Promise<PrivateCluster> {
       await pgCtl(["-w", "-o", options, "start"]);
     },
     async stop() {
+      process.off("exit", stopAtExit);
       await pgCtl(["-w", "-m", "immediate", "stop"]).catch(() => {});
       await rm(dir, { recursive: true, force: true });
     },

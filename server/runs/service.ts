@@ -456,6 +456,11 @@ export class RunService {
     const graph = this.#graph(workflow.name);
     const recorder = this.events.recorder(runId);
     let result: StepResult;
+    const retrying = {
+      signal,
+      onRetry: (_: unknown, delayMs: number) =>
+        this.#log.info({ run_id: runId, delay_ms: delayMs }, "store away: retrying the step"),
+    };
     const step = async () => {
       const stepped = await advanceRun(workflow, graph, runId, await this.#startOf(record, graph), {
         deps: this.#deps,
@@ -474,11 +479,7 @@ export class RunService {
       return stepped;
     };
     try {
-      result = await retryWhileStoreAway(step, {
-        signal,
-        onRetry: (_, delayMs) =>
-          this.#log.info({ run_id: runId, delay_ms: delayMs }, "store away: retrying the step"),
-      });
+      result = await retryWhileStoreAway(step, retrying);
     } catch (error) {
       if (isStoreUnavailable(error)) {
         // Still away: not a failure for a person — the run goes back to the queue (or its
@@ -511,7 +512,7 @@ export class RunService {
       this.#log.info({ run_id: runId }, "run paused by shutdown");
       return "paused";
     }
-    await this.#settle(lease, result);
+    await retryWhileStoreAway(() => this.#settle(lease, result), retrying);
     return "done";
   }
 
