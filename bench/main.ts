@@ -7,6 +7,7 @@ import { cpus, totalmem } from "node:os";
 import { join } from "node:path";
 import { benchDurability } from "./durability.ts";
 import { benchHttp } from "./http.ts";
+import { benchPgRestarts } from "./pg-chaos.ts";
 import { benchReplicas } from "./replicas.ts";
 import type { Row } from "./support.ts";
 import { benchUsage } from "./usage.ts";
@@ -17,6 +18,7 @@ const sections: [string, (options: { quick: boolean }) => Promise<Row[]>][] = [
   ["http", benchHttp],
   ["usage", benchUsage],
   ["replicas", benchReplicas],
+  ["pg-restarts", benchPgRestarts],
 ];
 const only = process.argv.find((arg) => arg.startsWith("--only="))?.slice("--only=".length);
 

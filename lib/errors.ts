@@ -47,6 +47,8 @@ export const ERRORS = {
   // The HTTP front end's own.
   rate_limited: { status: 429, slug: "rate-limited", title: "Too many requests" },
   request_unclear: { status: 422, slug: "request-unclear" },
+  // The store (a database restart or failover): nothing was half-written; try again.
+  store_unavailable: { status: 503, slug: "store-unavailable", title: "The store is unavailable" },
   internal: { status: 500 },
 } as const satisfies Record<string, ErrorSpec>;
 

@@ -4,7 +4,14 @@
  * requests) — from this process, and from the others through the store's notifications.
  */
 import { EventEmitter } from "node:events";
-import type { RunEvent, RunEventLog, RunEventType, RunStatus } from "../storage/index.ts";
+import {
+  isStoreUnavailable,
+  type RunEvent,
+  type RunEventLog,
+  type RunEventType,
+  type RunStatus,
+} from "../storage/index.ts";
+import { EventBacklog } from "./event-backlog.ts";
 import type { RunLogger } from "./settings.ts";
 
 /** Statuses at which a run stops on its own: someone has to answer, or it is over. */
@@ -22,14 +29,19 @@ export class RunEvents {
   readonly #log: RunEventLog;
   readonly #logger: RunLogger;
   readonly #emitter = new EventEmitter();
+  readonly #backlog: EventBacklog;
 
   constructor(log: RunEventLog, logger: RunLogger) {
     this.#log = log;
     this.#logger = logger;
     this.#emitter.setMaxListeners(0);
+    this.#backlog = new EventBacklog(log, (stored) => this.#told(stored), logger);
   }
 
-  /** Stores the event and tells the listeners. A failure is logged, never thrown: events are a view. */
+  /**
+   * Stores the event and tells the listeners. Never throws: while the store is away the event
+   * is held and stored (and told) once it answers; any other failure is logged.
+   */
   async record(runId: string, type: RunEventType, data: unknown): Promise<RunEvent | null> {
     const [event] = await this.recordAll(runId, [{ type, data }]);
     return event ?? null;
@@ -40,14 +52,28 @@ export class RunEvents {
     runId: string,
     events: { type: RunEventType; data: unknown }[],
   ): Promise<RunEvent[]> {
-    try {
-      const stored = await this.#log.append(runId, events);
-      for (const event of stored) this.#emitter.emit(runId, event);
-      return stored;
-    } catch (error) {
-      this.#logger.warn({ run_id: runId, err: error }, "could not record run events");
+    if (this.#backlog.has(runId)) {
+      this.#backlog.hold(runId, events);
       return [];
     }
+    try {
+      const stored = await this.#log.append(runId, events);
+      this.#told(stored);
+      return stored;
+    } catch (error) {
+      if (isStoreUnavailable(error)) this.#backlog.hold(runId, events);
+      else this.#logger.warn({ run_id: runId, err: error }, "could not record run events");
+      return [];
+    }
+  }
+
+  /** At shutdown: events still held get one last try. */
+  close(): Promise<void> {
+    return this.#backlog.close();
+  }
+
+  #told(stored: RunEvent[]): void {
+    for (const event of stored) this.#emitter.emit(event.run_id, event);
   }
 
   /**

@@ -6,7 +6,16 @@
  */
 import { getWorkflow } from "../graphs/index.ts";
 import type { WorkflowDeps } from "../nodes/context.ts";
-import type { Lease, RunPatch, RunRecord, Storage, StoreChange } from "../storage/index.ts";
+import {
+  isStoreUnavailable,
+  type Lease,
+  type RunPatch,
+  type RunRecord,
+  STORE_UNAVAILABLE,
+  type Storage,
+  type StoreChange,
+  StoreUnavailableError,
+} from "../storage/index.ts";
 import { hasCheckpoint } from "./checkpoints.ts";
 import { LEASE_LOST } from "./errors.ts";
 import type { RunEvents } from "./events.ts";
@@ -15,6 +24,7 @@ import { setStatus } from "./records.ts";
 import { advanceRun, pendingInterruptId, type RunStart, type StepResult } from "./runner.ts";
 import { runView } from "./schemas.ts";
 import type { QueueSettings, RunLogger } from "./settings.ts";
+import { retryWhileStoreAway } from "./store-retry.ts";
 import type { CompiledWorkflow, WorkflowGraphs } from "./workflows.ts";
 
 export interface ExecutionOptions {
@@ -120,8 +130,13 @@ export class RunExecution {
     const graph = graphs.graph(workflow.name);
     const recorder = events.recorder(runId);
     let result: StepResult;
-    try {
-      result = await advanceRun(workflow, graph, runId, await this.#startOf(record, graph), {
+    const retrying = {
+      signal,
+      onRetry: (_: unknown, delayMs: number) =>
+        log.info({ run_id: runId, delay_ms: delayMs }, "store away: retrying the step"),
+    };
+    const step = async () => {
+      const stepped = await advanceRun(workflow, graph, runId, await this.#startOf(record, graph), {
         deps: this.#options.deps,
         lease,
         signal,
@@ -132,7 +147,21 @@ export class RunExecution {
           if (closing.aborted) this.#executor.abort(runId, SHUTDOWN);
         },
       });
+      if (stepped.status === "failed" && stepped.error.code === STORE_UNAVAILABLE) {
+        throw new StoreUnavailableError(stepped.error.message);
+      }
+      return stepped;
+    };
+    try {
+      result = await retryWhileStoreAway(step, retrying);
     } catch (error) {
+      if (isStoreUnavailable(error)) {
+        // Still away: not a failure for a person — the run goes back to the queue (or its
+        // lease lapses), and continues from its last checkpoint.
+        await recorder.flush();
+        log.warn({ run_id: runId }, "store away: the run waits in the queue");
+        return signal.aborted && signal.reason !== SHUTDOWN ? "done" : "paused";
+      }
       // advanceRun classifies the graph's own errors; this is the store failing under it.
       log.error({ run_id: runId, err: error }, "run step failed outside the graph");
       result = {
@@ -157,7 +186,7 @@ export class RunExecution {
       log.info({ run_id: runId }, "run paused by shutdown");
       return "paused";
     }
-    await this.#settle(lease, result);
+    await retryWhileStoreAway(() => this.#settle(lease, result), retrying);
     return "done";
   }
 

@@ -7,7 +7,12 @@
  */
 import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
-import type { Lease, RunRecord, RunRegistry } from "../storage/index.ts";
+import {
+  isStoreUnavailable,
+  type Lease,
+  type RunRecord,
+  type RunRegistry,
+} from "../storage/index.ts";
 import { LEASE_LOST } from "./errors.ts";
 import type { QueueSettings, RunLogger } from "./settings.ts";
 
@@ -120,7 +125,7 @@ export class Executor {
         }
       } while (this.#pumpAgain && !this.#closing);
     } catch (error) {
-      this.#options.log.warn({ err: error }, "could not claim runs from the queue");
+      logStoreFailure(this.#options.log, error, "could not claim runs from the queue");
     } finally {
       this.#pumping = false;
     }
@@ -195,7 +200,7 @@ export class Executor {
         else this.#lose(execution, "the run was cancelled or taken over");
       }
     } catch (error) {
-      this.#options.log.warn({ err: error }, "could not renew run leases");
+      logStoreFailure(this.#options.log, error, "could not renew run leases");
       for (const execution of executions) {
         if (performance.now() - execution.renewedAt > leaseMs - renewMs) {
           this.#lose(execution, "its lease could not be renewed in time");
@@ -212,6 +217,12 @@ export class Executor {
     );
     execution.controller.abort(LEASE_LOST);
   }
+}
+
+/** While the store is away its loss was told once already; every poll need not repeat it. */
+function logStoreFailure(log: RunLogger, error: unknown, message: string): void {
+  if (isStoreUnavailable(error)) log.debug({ code: (error as { code?: string }).code }, message);
+  else log.warn({ err: error }, message);
 }
 
 async function finishesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {

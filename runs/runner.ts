@@ -11,6 +11,7 @@ import type { WorkflowDeps } from "../nodes/context.ts";
 import { WorkflowInputError } from "../nodes/errors.ts";
 import { type InterruptRequest, resumeSchemaFor } from "../nodes/interrupts.ts";
 import { PolarGatewayError } from "../polar/errors.ts";
+import { isStoreUnavailable, STORE_UNAVAILABLE } from "../storage/outage.ts";
 import { LEASE_KEY, type Lease, LeaseLostError } from "../storage/types.ts";
 import { LEASE_LOST, ResumeRejectedError, type RunError } from "./errors.ts";
 
@@ -160,6 +161,9 @@ export function classifyRunError(error: unknown): RunError {
     return { code: error.code, message: error.message, retryable: false };
   if (error instanceof LeaseLostError) {
     return { code: LEASE_LOST, message: error.message, retryable: true };
+  }
+  if (isStoreUnavailable(error)) {
+    return { code: STORE_UNAVAILABLE, message: "the store did not answer", retryable: true };
   }
   if (error instanceof Error && error.name === "AbortError") {
     return { code: "cancelled", message: "the run was cancelled", retryable: false };

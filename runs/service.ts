@@ -9,7 +9,7 @@
  * `workflows.ts`, and the event log and stream (`events.ts`, `stream.ts`).
  */
 import type { WorkflowDeps } from "../nodes/context.ts";
-import { InvalidCursorError, type Storage } from "../storage/index.ts";
+import { InvalidCursorError, isStoreUnavailable, type Storage } from "../storage/index.ts";
 import { type CheckpointPage, checkpointHistory, checkpointState } from "./checkpoints.ts";
 import { RunCommands } from "./commands.ts";
 import { InvalidInputError } from "./errors.ts";
@@ -177,7 +177,13 @@ export class RunService {
       events: this.#events,
       runId,
       after: options.after,
-      currentStatus: async () => (await runs.get(tenant, runId).catch(() => null))?.status ?? null,
+      currentStatus: async () => {
+        const run = await runs.get(tenant, runId).catch((error) => {
+          if (isStoreUnavailable(error)) throw error;
+          return null;
+        });
+        return run?.status ?? null;
+      },
       write: options.write,
       stop: AbortSignal.any([options.stop, this.#closing.signal]),
       keepAliveMs: options.keepAliveMs,
@@ -197,5 +203,6 @@ export class RunService {
   async close(graceMs: number): Promise<void> {
     this.#closing.abort();
     await this.#execution.close(graceMs);
+    await this.#events.close();
   }
 }

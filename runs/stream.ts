@@ -2,7 +2,7 @@
  * A run's events as server-sent events: first those after `Last-Event-ID` (replayed from the
  * store), then live ones, until the run pauses or ends. Keep-alive comments while it waits.
  */
-import type { RunEvent, RunStatus } from "../storage/index.ts";
+import { isStoreUnavailable, type RunEvent, type RunStatus } from "../storage/index.ts";
 import { type RunEvents, SETTLED_STATUSES, statusOf } from "./events.ts";
 
 const PAGE = 200;
@@ -13,7 +13,7 @@ export interface RunEventStream {
   runId: string;
   /** The last event id the client saw (0: none). */
   after: number;
-  /** The run's status in the registry (null: gone). */
+  /** The run's status in the registry (null: gone); throws while the store is away. */
   currentStatus: () => Promise<RunStatus | null>;
   write: (chunk: string) => void;
   /** The client went away, or the server is closing. */
@@ -36,6 +36,18 @@ export async function streamRunEvents(stream: RunEventStream): Promise<void> {
   });
   const onStop = () => wake();
   stop.addEventListener("abort", onStop);
+  // While the store is away (a database restart) the stream stays open and reads again after.
+  const read = async <T>(query: () => Promise<T>): Promise<T> => {
+    for (;;) {
+      try {
+        return await query();
+      } catch (error) {
+        if (!isStoreUnavailable(error) || stop.aborted) throw error;
+        write(": store away\n\n");
+        await new Promise((resolve) => setTimeout(resolve, LAG_WAIT_MS));
+      }
+    }
+  };
   // The registry may be ahead of the log for a moment (the status event is written right after
   // the status, maybe by another replica); if it still is after LAG_WAIT_MS, the event was lost
   // (a crash) and the stream ends.
@@ -43,17 +55,17 @@ export async function streamRunEvents(stream: RunEventStream): Promise<void> {
   try {
     while (!stop.aborted) {
       notified = false;
-      const batch = await events.after(runId, last, PAGE);
+      const batch = await read(() => events.after(runId, last, PAGE));
       for (const event of batch) {
         write(formatEvent(event));
         last = event.event_id;
       }
       if (batch.length === PAGE) continue;
 
-      const latest = await events.latestStatus(runId);
+      const latest = await read(() => events.latestStatus(runId));
       const logged = latest ? statusOf(latest) : null;
       if (logged !== null && SETTLED_STATUSES.has(logged) && latest!.event_id <= last) return;
-      const status = await stream.currentStatus();
+      const status = await read(() => stream.currentStatus());
       if (status === null) return;
       const lagging = SETTLED_STATUSES.has(status) && status !== logged;
       if (!lagging) laggingSince = null;

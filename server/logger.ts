@@ -4,6 +4,7 @@
  * line, for anything that logs request headers.
  */
 import pino from "pino";
+import type { ConnectionNotice } from "../storage/index.ts";
 
 export const REDACTED_PATHS = [
   "req.headers.authorization",
@@ -22,4 +23,21 @@ export function createLogger(options: { level: string; destination?: pino.Destin
     { level: options.level, redact: { paths: REDACTED_PATHS, censor: "[redacted]" } },
     options.destination ?? pino.destination(1),
   );
+}
+
+/** One line per PostgreSQL connection lost (by role) and one when the database answers again. */
+export function logConnectionNotice(logger: pino.BaseLogger, notice: ConnectionNotice): void {
+  if (notice.kind === "lost") {
+    const code = notice.code ? ` ${notice.code}` : "";
+    logger.warn(
+      { role: notice.role, code: notice.code },
+      `lost a PostgreSQL connection (${notice.role}):${code} ${notice.message}`,
+    );
+  } else {
+    const lost = Object.entries(notice.lost).map(([role, count]) => `${role} ${count}`);
+    logger.info(
+      { down_ms: notice.downMs, lost: notice.lost },
+      `PostgreSQL answers again after ${(notice.downMs / 1000).toFixed(1)} s (connections lost: ${lost.join(", ")})`,
+    );
+  }
 }

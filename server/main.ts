@@ -7,7 +7,7 @@ import { connectPolar } from "../polar/connect.ts";
 import { createStorage, SQLITE_FILE } from "../storage/index.ts";
 import { buildApp } from "./app.ts";
 import { assertSafeToServe, type Config, ConfigError, listenUrl, loadConfig } from "./config.ts";
-import { createLogger } from "./logger.ts";
+import { createLogger, logConnectionNotice } from "./logger.ts";
 
 const SCENARIO_1 = {
   input: {
@@ -38,7 +38,7 @@ async function startOrExit(config: Config) {
       ...(config.databaseUrl ? { databaseUrl: config.databaseUrl } : {}),
       schema: config.databaseSchema,
       dataDir: config.dataDir,
-      onError: (error) => logger.warn({ err: error }, "a PostgreSQL connection failed"),
+      onConnection: (notice) => logConnectionNotice(logger, notice),
     });
     const polar = await connectPolar(config.polar);
     const app = await buildApp({ config, storage, polar: polar.gateway, logger });

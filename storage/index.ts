@@ -2,6 +2,7 @@ import { openPostgresStorage } from "./postgres.ts";
 import { openSqliteStorage } from "./sqlite.ts";
 import type { Storage, StorageOptions } from "./types.ts";
 
+export { isStoreUnavailable, STORE_UNAVAILABLE, StoreUnavailableError } from "./outage.ts";
 export { SQLITE_FILE } from "./sqlite.ts";
 export * from "./types.ts";
 
@@ -16,6 +17,6 @@ export async function createStorage(options: StorageOptions): Promise<Storage> {
   return openPostgresStorage({
     databaseUrl: options.databaseUrl,
     schema: options.schema,
-    onError: options.onError,
+    onConnection: options.onConnection,
   });
 }

@@ -3,15 +3,20 @@ import pg from "pg";
 import { SqlRunEventLog } from "./events.ts";
 import { FencedCheckpointer } from "./fenced.ts";
 import { migrateRegistry, NOTIFY_CHANNEL } from "./migrations.ts";
+import { isStoreUnavailable } from "./outage.ts";
+import { ConnectionWatch, DATABASE_CONNECT_TIMEOUT_MS } from "./pg-connections.ts";
 import { fenceLease, SqlRunRegistry } from "./registry.ts";
 import { numberPlaceholders, postgresDialect, type SqlClient, type SqlDialect } from "./sql.ts";
-import type { Storage, StoreChange } from "./types.ts";
+import type { ConnectionNotice, Storage, StoreChange } from "./types.ts";
 
 export interface PostgresStorageOptions {
   databaseUrl: string;
   schema?: string;
-  onError?: (error: Error) => void;
+  onConnection?: (notice: ConnectionNotice) => void;
 }
+
+/** At start-up, how long to keep trying a database that does not answer (restarting, failing over). */
+const START_WAIT_MS = 30_000;
 
 /** Checkpoints and the run registry in one schema, over one pool. */
 export async function openPostgresStorage(options: PostgresStorageOptions): Promise<Storage> {
@@ -20,20 +25,21 @@ export async function openPostgresStorage(options: PostgresStorageOptions): Prom
   const pool = new pg.Pool({
     connectionString: options.databaseUrl,
     application_name: "polar-flows",
-    // A readiness probe must fail, not hang, while the server is unreachable.
-    connectionTimeoutMillis: 5_000,
+    // A readiness probe or a request must fail, not hang, while the server is unreachable.
+    connectionTimeoutMillis: DATABASE_CONNECT_TIMEOUT_MS,
   });
-  // Without a listener, an idle connection's error (server restart) would crash the process.
-  pool.on("error", options.onError ?? (() => {}));
+  // Without listeners, a lost connection (server restart) would crash the process.
+  const watch = new ConnectionWatch(options.onConnection);
+  watch.watchPool(pool);
   // Notifications this process caused itself are not news to it.
   const ownBackends = new Set<number>();
   pool.on("connect", (connection) => ownBackends.add(backendPid(connection)));
   pool.on("remove", (connection) => ownBackends.delete(backendPid(connection)));
   try {
-    const checkpointer = new PostgresSaver(pool, undefined, { schema });
-    await migrate(pool, dialect, schema, checkpointer);
+    const checkpointer = new PostgresSaver(watch.pool(pool, "checkpoint"), undefined, { schema });
+    await untilAnswered(() => migrate(pool, watch, dialect, schema));
     const client = postgresClient(pool, dialect);
-    const listener = new ChangeListener(options, schema, ownBackends);
+    const listener = new ChangeListener(options.databaseUrl, schema, ownBackends, watch);
     let closing: Promise<void> | undefined;
     return {
       kind: "postgres",
@@ -43,7 +49,7 @@ export async function openPostgresStorage(options: PostgresStorageOptions): Prom
           checkpointer,
           (lease, step) =>
             new PostgresSaver(
-              fencingPool(pool, (connection) =>
+              fencingPool(pool, watch, (connection) =>
                 fenceLease(postgresClient(connection, dialect), lease, leaseMs, step),
               ),
               undefined,
@@ -76,22 +82,37 @@ export async function openPostgresStorage(options: PostgresStorageOptions): Prom
  */
 async function migrate(
   pool: pg.Pool,
+  watch: ConnectionWatch,
   dialect: SqlDialect,
   schema: string,
-  checkpointer: PostgresSaver,
 ): Promise<void> {
   const lockKey = `polar-flows:migrate:${schema}`;
-  const connection = await pool.connect();
+  const connection = await watch.checkout(pool, "migration");
+  const saver = new PostgresSaver(watch.pool(pool, "migration"), undefined, { schema });
   try {
     await connection.query("SELECT pg_advisory_lock(hashtext($1))", [lockKey]);
     try {
-      await checkpointer.setup(); // also creates the schema
+      await saver.setup(); // also creates the schema
       await migrateRegistry(postgresClient(connection, dialect));
     } finally {
-      await connection.query("SELECT pg_advisory_unlock(hashtext($1))", [lockKey]);
+      // A lost connection has let go of the lock already.
+      await connection.query("SELECT pg_advisory_unlock(hashtext($1))", [lockKey]).catch(() => {});
     }
   } finally {
     connection.release();
+  }
+}
+
+/** Tries `attempt` again while the database does not answer, up to `START_WAIT_MS`. */
+async function untilAnswered(attempt: () => Promise<void>): Promise<void> {
+  const deadline = Date.now() + START_WAIT_MS;
+  for (let delay = 250; ; delay = Math.min(delay * 2, 4_000)) {
+    try {
+      return await attempt();
+    } catch (error) {
+      if (!isStoreUnavailable(error) || Date.now() + delay > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, delay));
+    }
   }
 }
 
@@ -117,9 +138,13 @@ function postgresClient(db: pg.Pool | pg.PoolClient, dialect: SqlDialect): SqlCl
  * write commits — so no claim can take the run over between the check and the write. A saver
  * that sent anything else first would write unfenced: that is refused, loudly.
  */
-function fencingPool(pool: pg.Pool, fence: (connection: pg.PoolClient) => Promise<void>): pg.Pool {
+function fencingPool(
+  pool: pg.Pool,
+  watch: ConnectionWatch,
+  fence: (connection: pg.PoolClient) => Promise<void>,
+): pg.Pool {
   const connect = async () => {
-    const connection = await pool.connect();
+    const connection = await watch.checkout(pool, "checkpoint");
     let fenced = false;
     return {
       async query(text: string, params?: unknown[]) {
@@ -152,19 +177,26 @@ const RELISTEN_DELAY_MS = 1_000;
  * again and tells the watchers to re-read (`resync`), since notifications sent meanwhile are lost.
  */
 class ChangeListener {
-  readonly #options: PostgresStorageOptions;
+  readonly #databaseUrl: string;
   readonly #schema: string;
   readonly #ownBackends: ReadonlySet<number>;
+  readonly #watch: ConnectionWatch;
   readonly #watchers = new Set<(change: StoreChange) => void>();
   #connection: pg.Client | null = null;
   #retry: NodeJS.Timeout | undefined;
   #started = false;
   #closed = false;
 
-  constructor(options: PostgresStorageOptions, schema: string, ownBackends: ReadonlySet<number>) {
-    this.#options = options;
+  constructor(
+    databaseUrl: string,
+    schema: string,
+    ownBackends: ReadonlySet<number>,
+    watch: ConnectionWatch,
+  ) {
+    this.#databaseUrl = databaseUrl;
     this.#schema = schema;
     this.#ownBackends = ownBackends;
+    this.#watch = watch;
   }
 
   add(watcher: (change: StoreChange) => void): () => void {
@@ -192,9 +224,9 @@ class ChangeListener {
     this.#retry = undefined;
     if (this.#closed) return;
     const connection = new pg.Client({
-      connectionString: this.#options.databaseUrl,
+      connectionString: this.#databaseUrl,
       application_name: "polar-flows-listen",
-      connectionTimeoutMillis: 5_000,
+      connectionTimeoutMillis: DATABASE_CONNECT_TIMEOUT_MS,
     });
     connection.on("notification", (message) => {
       if (message.channel !== NOTIFY_CHANNEL || this.#ownBackends.has(message.processId)) return;
@@ -207,7 +239,7 @@ class ChangeListener {
     const dropped = (error?: Error) => {
       if (this.#connection !== connection) return;
       this.#connection = null;
-      if (error) this.#options.onError?.(error);
+      if (error) this.#watch.lost("listen", error);
       void connection.end().catch(() => {});
       if (!this.#closed) this.#retry = setTimeout(() => void this.#listen(), RELISTEN_DELAY_MS);
     };
@@ -216,8 +248,8 @@ class ChangeListener {
     try {
       await connection.connect();
       await connection.query(`LISTEN ${NOTIFY_CHANNEL}`);
-    } catch (error) {
-      this.#options.onError?.(error as Error);
+    } catch {
+      // Still away (the loss was reported when it happened): try again in a moment.
       await connection.end().catch(() => {});
       if (!this.#closed) this.#retry = setTimeout(() => void this.#listen(), RELISTEN_DELAY_MS);
       return;
@@ -227,6 +259,7 @@ class ChangeListener {
       return;
     }
     this.#connection = connection;
+    this.#watch.answered();
     this.#emit({ kind: "resync" });
   }
 }

@@ -222,11 +222,22 @@ export interface StorageOptions {
   /** PostgreSQL schema for the registry and the checkpoints; default `public`. */
   schema?: string;
   /**
-   * Errors of idle PostgreSQL connections (server restart, network drop). The pool drops the
-   * broken connection either way; this is for logging. Default: ignored.
+   * PostgreSQL connections lost (server restart, failover, network drop) and the server answering
+   * again: for logging. Broken connections are dropped and replaced either way. Default: ignored.
    */
-  onError?: (error: Error) => void;
+  onConnection?: (notice: ConnectionNotice) => void;
 }
+
+/** What a PostgreSQL connection was doing when it was lost. */
+export type ConnectionRole = "pool" | "listen" | "checkpoint" | "migration";
+
+/**
+ * `lost`: the first connection of that role lost in an outage (later ones are only counted);
+ * `back`: a new connection succeeded, ending the outage, with how many of each role were lost.
+ */
+export type ConnectionNotice =
+  | { kind: "lost"; role: ConnectionRole; code: string | null; message: string }
+  | { kind: "back"; downMs: number; lost: Partial<Record<ConnectionRole, number>> };
 
 /** A list cursor that the registry did not issue; the API answers 400. */
 export class InvalidCursorError extends Error {

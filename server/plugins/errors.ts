@@ -15,7 +15,11 @@ import type { z } from "zod";
 import { DomainError, type Problem, polarProblem, problem, problemFor } from "../../lib/errors.ts";
 import { type FieldIssue, fieldIssues } from "../../lib/validation.ts";
 import { PolarGatewayError } from "../../polar/errors.ts";
+import { isStoreUnavailable } from "../../storage/index.ts";
 import { PROBLEM_CONTENT_TYPE, ProblemError } from "../problem.ts";
+
+/** Seconds a caller is told to wait while the store does not answer. */
+const STORE_RETRY_AFTER_SECONDS = 2;
 
 export const BODY_LIMIT_BYTES = 64 * 1024;
 /** JSON nesting allowed in bodies; deeper is a 400, not a stack overflow later on. */
@@ -83,13 +87,27 @@ const FRAMEWORK_DETAILS: Record<string, string> = {
   FST_ERR_MAX_PARAM_LENGTH: "A path parameter is too long.",
 };
 
-export function toProblem(error: unknown, request: FastifyRequest): Problem {
+export function toProblem(
+  error: unknown,
+  request: FastifyRequest,
+): Problem & { retry_after?: number } {
   if (error instanceof ProblemError) return error.problem;
   if (error instanceof DomainError) {
     return problemFor(error.code, error.message, { errors: error.issues });
   }
   if (error instanceof PolarGatewayError) return polarProblem(error);
   if (error instanceof RequestValidationError) return validationProblem(error);
+  if (isStoreUnavailable(error)) {
+    // The database went away during the request: nothing was half-written; a restart takes a
+    // few seconds.
+    return {
+      ...problemFor(
+        "store_unavailable",
+        "The store does not answer (a database restart or failover); try again.",
+      ),
+      retry_after: STORE_RETRY_AFTER_SECONDS,
+    };
+  }
   const fastifyError = error as Partial<FastifyError>;
   const status = fastifyError.statusCode;
   if (typeof status === "number" && status >= 400 && status < 500) {
@@ -150,7 +168,9 @@ async function errors(app: FastifyInstance) {
 
   app.setErrorHandler((error, request, reply) => {
     const body = toProblem(error, request);
-    if (body.status >= 500) request.log.error({ err: error }, "request failed");
+    if (body.status === 503 && isStoreUnavailable(error)) {
+      request.log.warn({ code: (error as { code?: string }).code }, "request failed: store away");
+    } else if (body.status >= 500) request.log.error({ err: error }, "request failed");
     return sendProblem(reply, body);
   });
 

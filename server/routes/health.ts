@@ -1,6 +1,7 @@
 /** Liveness (the process answers) and readiness (the store answers too). */
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
+import { isStoreUnavailable } from "../../storage/index.ts";
 import { ProblemError } from "../problem.ts";
 import { problems } from "./common.ts";
 
@@ -40,6 +41,8 @@ export const healthRoutes: FastifyPluginAsyncZod<HealthOptions> = async (app, op
       try {
         await options.ping();
       } catch (error) {
+        // Unreachable (a restart, a failover): the errors plugin answers 503 with Retry-After.
+        if (isStoreUnavailable(error)) throw error;
         request.log.warn({ err: error }, "storage is not reachable");
         throw new ProblemError(503, "The store does not answer.");
       }
