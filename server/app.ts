@@ -28,6 +28,7 @@ import { mcpRoutes } from "./routes/mcp.ts";
 import { requestRoutes } from "./routes/requests.ts";
 import { runRoutes } from "./routes/runs.ts";
 import { toolRoutes } from "./routes/tools.ts";
+import { whoamiRoutes } from "./routes/whoami.ts";
 import { workflowRoutes } from "./routes/workflows.ts";
 import { RunService } from "./runs/service.ts";
 
@@ -95,6 +96,7 @@ export async function buildApp(options: AppOptions) {
       await v1.register(checkpointRoutes);
       await v1.register(eventRoutes, { keepAliveMs: options.eventKeepAliveMs });
       await v1.register(toolRoutes, tooling);
+      await v1.register(whoamiRoutes);
     },
     { prefix: "/v1" },
   );

@@ -3,6 +3,7 @@
  * service with a message naming the variable.
  */
 import { z } from "zod";
+import { type ApiKey, ApiKeysError, parseApiKeys } from "./api-keys.ts";
 
 const optional = z
   .string()
@@ -77,8 +78,8 @@ const Env = z.object({
 export interface Config {
   host: string;
   port: number;
-  /** tenant → API key; null: auth off, everything is tenant `default`. */
-  apiKeys: Map<string, string> | null;
+  /** The API keys, each with its tenant, name and role; null: auth off, one local approver. */
+  apiKeys: readonly ApiKey[] | null;
   polar: {
     accessToken: string | null;
     environment: "sandbox" | "production";
@@ -104,7 +105,7 @@ export interface Config {
   /** Requests per minute each caller (API key; client address without keys) may make. */
   apiRateLimit: number;
   tools: {
-    /** Tenants whose tool writes skip the person's approval (`TOOLS_SKIP_APPROVAL`). */
+    /** Tenants whose approver keys may write without a person's approval (`TOOLS_SKIP_APPROVAL`). */
     skipApprovalTenants: Set<string>;
   };
   logLevel: string;
@@ -127,7 +128,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
   const values = parsed.data;
   const polarToken = values.POLAR_ACCESS_TOKEN ?? null;
-  const apiKeys = values.API_KEYS ? parseApiKeys(values.API_KEYS) : null;
+  let apiKeys: ApiKey[] | null = null;
+  try {
+    apiKeys = values.API_KEYS ? parseApiKeys(values.API_KEYS) : null;
+  } catch (error) {
+    if (error instanceof ApiKeysError) throw new ConfigError(error.message);
+    throw error;
+  }
   const seconds = (value: number | undefined, fallbackMs: number) =>
     value === undefined ? fallbackMs : value * 1000;
   const queue = {
@@ -173,7 +180,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
 }
 
 /** `tenant,tenant2`: each must be a tenant of `API_KEYS` (`default` without keys), so a typo fails. */
-function parseSkipApproval(raw: string | undefined, apiKeys: Map<string, string> | null) {
+function parseSkipApproval(raw: string | undefined, apiKeys: readonly ApiKey[] | null) {
   const tenants = new Set(
     (raw ?? "")
       .split(",")
@@ -181,7 +188,7 @@ function parseSkipApproval(raw: string | undefined, apiKeys: Map<string, string>
       .filter(Boolean),
   );
   for (const tenant of tenants) {
-    const known = apiKeys ? apiKeys.has(tenant) : tenant === "default";
+    const known = apiKeys ? apiKeys.some((key) => key.tenant === tenant) : tenant === "default";
     if (!known) {
       throw new ConfigError(
         `TOOLS_SKIP_APPROVAL: ${tenant} is not a tenant of API_KEYS${apiKeys ? "" : " (without API_KEYS the only tenant is default)"}`,
@@ -212,29 +219,11 @@ export function assertSafeToServe(config: Config): void {
   }
 }
 
-/** `tenant=key,tenant2=key2` → tenant → key. */
-function parseApiKeys(raw: string): Map<string, string> {
-  const keys = new Map<string, string>();
-  for (const pair of raw.split(",")) {
-    const [tenant, key, ...rest] = pair.split("=").map((part) => part.trim());
-    if (!tenant || !key || rest.length > 0 || !/^[A-Za-z0-9_.-]{1,64}$/.test(tenant)) {
-      throw new ConfigError(
-        "API_KEYS must look like tenant=key,tenant2=key2 (tenant: letters, digits, _ . -)",
-      );
-    }
-    if (key.length < 16)
-      throw new ConfigError(`API_KEYS: the key of tenant ${tenant} must be at least 16 characters`);
-    if (keys.has(tenant)) throw new ConfigError(`API_KEYS: tenant ${tenant} appears twice`);
-    keys.set(tenant, key);
-  }
-  return keys;
-}
-
 /** Every secret value in the configuration, for log and storage redaction checks. */
 export function secretsOf(config: Config): string[] {
   return [
     config.polar.accessToken,
     config.openai.apiKey,
-    ...(config.apiKeys?.values() ?? []),
+    ...(config.apiKeys ?? []).map((entry) => entry.key),
   ].filter((value): value is string => typeof value === "string" && value.length > 0);
 }

@@ -40,6 +40,7 @@ export const PROBLEM_TYPES = {
   toolRefused: "urn:polar-flows:problem:tool-refused",
   runFailed: "urn:polar-flows:problem:run-failed",
   requestUnclear: "urn:polar-flows:problem:request-unclear",
+  approverRequired: "urn:polar-flows:problem:approver-required",
 } as const;
 
 export class ProblemError extends Error {
@@ -83,6 +84,12 @@ export function problem(
     ...(options.errors && options.errors.length > 0 ? { errors: options.errors } : {}),
   };
 }
+
+export const approverRequired = (detail: string) =>
+  new ProblemError(403, detail, {
+    type: PROBLEM_TYPES.approverRequired,
+    title: "An approver key is required",
+  });
 
 export const notFound = (detail: string) => new ProblemError(404, detail);
 

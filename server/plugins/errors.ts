@@ -12,9 +12,11 @@ import type {
 } from "fastify";
 import fp from "fastify-plugin";
 import type { z } from "zod";
+import { ApproverRequiredError } from "../../lib/actor.ts";
 import { type FieldIssue, fieldIssues } from "../../lib/validation.ts";
 import { PolarGatewayError } from "../../polar/errors.ts";
 import {
+  approverRequired,
   PROBLEM_CONTENT_TYPE,
   PROBLEM_TYPES,
   type Problem,
@@ -93,6 +95,7 @@ const FRAMEWORK_DETAILS: Record<string, string> = {
 
 export function toProblem(error: unknown, request: FastifyRequest): Problem {
   if (error instanceof ProblemError) return error.toProblem();
+  if (error instanceof ApproverRequiredError) return approverRequired(error.message).toProblem();
   if (error instanceof PolarGatewayError) return polarProblem(error);
   if (error instanceof RequestValidationError) return validationProblem(error);
   const fastifyError = error as Partial<FastifyError>;

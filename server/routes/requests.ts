@@ -62,6 +62,7 @@ export const requestRoutes: FastifyPluginAsyncZod<RequestRoutesOptions> = async 
           metadata: { ...metadata, interpretation: routed.interpretation },
         },
         request.headers["idempotency-key"],
+        { actor: request.actor },
       );
       return reply.code(created ? 201 : 200).send(run);
     },

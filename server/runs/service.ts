@@ -25,6 +25,7 @@ import {
   type RunStart,
   type StepResult,
 } from "../../graphs/runner.ts";
+import { type Actor, requireApprover } from "../../lib/actor.ts";
 import { validate } from "../../lib/validation.ts";
 import type { WorkflowDeps } from "../../nodes/context.ts";
 import {
@@ -157,8 +158,11 @@ export class RunService {
     workflowName: string,
     body: StartRunBody,
     idempotencyKey?: string,
-    /** `internal`: polar-flows itself starts the run (a tool write), so internal workflows may run. */
-    options: { internal?: boolean } = {},
+    /**
+     * `internal`: polar-flows itself starts the run (a tool write), so internal workflows may run.
+     * `actor`: the caller's key; only an approver may start a run with `require_approval: false`.
+     */
+    options: { internal?: boolean; actor?: Actor } = {},
   ): Promise<{ run: Run; created: boolean }> {
     const workflow = getWorkflow(workflowName);
     if (!workflow || (workflow.internal && !options.internal))
@@ -167,6 +171,8 @@ export class RunService {
     if (!parsed.success) {
       throw invalid(`The input does not fit workflow ${workflow.name}.`, parsed.issues);
     }
+    if (options.actor && (parsed.data as { require_approval?: unknown }).require_approval === false)
+      requireApprover(options.actor, "start a run with `require_approval: false`");
     const fingerprint = fingerprintOf({
       workflow: workflow.name,
       input: body.input,
@@ -225,10 +231,11 @@ export class RunService {
 
   /**
    * Answers the pending interrupt (`resume` given), or retries a run that failed with a
-   * retryable error from its last checkpoint (`resume` left out).
+   * retryable error from its last checkpoint (`resume` left out). Answering is a person's
+   * decision: `actor` must be an approver; any key of the tenant may retry.
    */
-  async resume(tenant: string, runId: string, body: ResumeBody): Promise<Run> {
-    const record = await this.#find(tenant, runId);
+  async resume(actor: Actor, runId: string, body: ResumeBody): Promise<Run> {
+    const record = await this.#find(actor.tenant, runId);
     let moved: RunRecord | null;
     if (!("resume" in body)) {
       if (record.status !== "failed" || !record.error?.retryable) {
@@ -244,6 +251,7 @@ export class RunService {
         set: { error: null },
       });
     } else {
+      requireApprover(actor, "answer an interrupt");
       if (record.status !== "interrupted") {
         throw conflict(`The run is ${describeStatus(record)}, not waiting for an answer.`);
       }

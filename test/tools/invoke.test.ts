@@ -6,6 +6,7 @@
 import { Ajv } from "ajv";
 import addFormatsModule from "ajv-formats";
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from "vitest";
+import { LOCAL_ACTOR } from "../../lib/actor.ts";
 import { PolarGatewayError } from "../../polar/errors.ts";
 import { CHECKOUT_KEY_FIELD, PolarGateway } from "../../polar/gateway.ts";
 import {
@@ -79,7 +80,7 @@ describeEachBackend("tools", (backend) => {
   beforeEach(() => harness.reset());
 
   const approve = async (runId: string, approved = true) =>
-    harness.service.resume("default", runId, { resume: { approved }, wait: true });
+    harness.service.resume(LOCAL_ACTOR, runId, { resume: { approved }, wait: true });
 
   describe("reads: straight through the gateway, one page per request", () => {
     test("get_customer: customer, active subscriptions and meters in one request", async () => {
