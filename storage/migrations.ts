@@ -78,6 +78,22 @@ const MIGRATIONS: ReadonlyArray<(d: SqlDialect) => string[]> = [
       ...(d.kind === "postgres" ? notifyTriggers(d) : []),
     ];
   },
+  // 4 (approver keys): who answered each interrupt, when, with what note and payload.
+  (d) => [
+    `CREATE TABLE ${d.table("run_answers")} (
+      run_id TEXT NOT NULL,
+      interrupt_id TEXT NOT NULL,
+      tenant TEXT NOT NULL,
+      node TEXT NOT NULL,
+      kind TEXT NOT NULL,
+      action TEXT NOT NULL CHECK (action IN ('approved', 'rejected', 'answered')),
+      answered_by TEXT NOT NULL,
+      answered_at ${d.timestampType} NOT NULL,
+      note TEXT,
+      resume ${d.jsonType} NOT NULL,
+      PRIMARY KEY (run_id, interrupt_id)
+    )`,
+  ],
 ];
 
 /**

@@ -1,5 +1,6 @@
 import { PostgresSaver } from "@langchain/langgraph-checkpoint-postgres";
 import pg from "pg";
+import { SqlAnswerLog } from "./answers.ts";
 import { SqlRunEventLog } from "./events.ts";
 import { FencedCheckpointer } from "./fenced.ts";
 import { migrateRegistry, NOTIFY_CHANNEL } from "./migrations.ts";
@@ -53,6 +54,7 @@ export async function openPostgresStorage(options: PostgresStorageOptions): Prom
       watch: (onChange) => listener.add(onChange),
       runs: new SqlRunRegistry(client),
       events: new SqlRunEventLog(client),
+      answers: new SqlAnswerLog(client),
       async ping() {
         await client.query(`SELECT 1 FROM ${dialect.table("runs")} LIMIT 1`);
       },

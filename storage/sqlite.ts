@@ -2,6 +2,7 @@ import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { SqliteSaver } from "@langchain/langgraph-checkpoint-sqlite";
 import Database from "better-sqlite3";
+import { SqlAnswerLog } from "./answers.ts";
 import { SqlRunEventLog } from "./events.ts";
 import { FencedCheckpointer } from "./fenced.ts";
 import { migrateRegistry } from "./migrations.ts";
@@ -42,6 +43,7 @@ export async function openSqliteStorage(dataDir: string): Promise<Storage> {
       watch: () => () => {},
       runs: new SqlRunRegistry(client),
       events: new SqlRunEventLog(client),
+      answers: new SqlAnswerLog(client),
       async ping() {
         await client.query("SELECT 1 FROM runs LIMIT 1");
       },

@@ -47,6 +47,33 @@ export interface RunRecord {
 export interface PendingResume {
   interrupt_id: string;
   value: unknown;
+  /** Who gave the answer, recorded again (idempotently) when a replica applies it. */
+  answer?: RunAnswer;
+}
+
+/** A person's answer to an interrupt, on record (`run_answers`). */
+export interface RunAnswer {
+  run_id: string;
+  interrupt_id: string;
+  node: string;
+  kind: string;
+  /** `approved` / `rejected` for an approval; `answered` for a choice or a clarification. */
+  action: "approved" | "rejected" | "answered";
+  /** The answering key's name. */
+  answered_by: string;
+  /** ISO 8601, millisecond precision, UTC. */
+  answered_at: string;
+  note: string | null;
+  /** The resume payload as given. */
+  resume: unknown;
+}
+
+/** Every answer given to a run's interrupts; one per interrupt. */
+export interface AnswerLog {
+  /** Stores the answer unless its interrupt already has one (a replica applying it again). */
+  record(tenant: string, answer: RunAnswer): Promise<void>;
+  /** The runs' answers, oldest first. */
+  forRuns(runIds: readonly string[]): Promise<RunAnswer[]>;
 }
 
 /** The right to execute one run, held by one replica; `generation` fences out earlier holders. */
@@ -159,7 +186,7 @@ export interface RunStep {
   created_at: string;
 }
 
-export const RUN_EVENT_TYPES = ["status", "node", "interrupt"] as const;
+export const RUN_EVENT_TYPES = ["status", "node", "interrupt", "answer"] as const;
 export type RunEventType = (typeof RUN_EVENT_TYPES)[number];
 
 /** One thing that happened to a run; `event_id` grows across all runs, in insertion order. */
@@ -211,6 +238,7 @@ export interface Storage {
   watch(listener: (change: StoreChange) => void): () => void;
   runs: RunRegistry;
   events: RunEventLog;
+  answers: AnswerLog;
   /** Readiness: resolves when the store answers, throws otherwise. */
   ping(): Promise<void>;
   /** Idempotent. */

@@ -3,7 +3,7 @@
  * handlers and become the OpenAPI document.
  */
 import { z } from "zod";
-import { RUN_STATUSES, type RunRecord } from "../../storage/index.ts";
+import { RUN_STATUSES, type RunAnswer, type RunRecord } from "../../storage/index.ts";
 
 export const RunStatus = z.enum(RUN_STATUSES);
 
@@ -34,6 +34,20 @@ export const RunError = z
   .looseObject({ code: z.string(), message: z.string(), retryable: z.boolean() })
   .meta({ id: "RunError" });
 
+export const Answer = z
+  .object({
+    interrupt_id: z.string(),
+    node: z.string(),
+    kind: z.string(),
+    action: z.enum(["approved", "rejected", "answered"]),
+    answered_by: z.string().describe("The name of the key that answered."),
+    answered_at: z.string(),
+    note: z.string().nullable(),
+    resume: z.unknown().describe("The resume payload as given."),
+  })
+  .meta({ id: "Answer", description: "A person's answer to one of the run's interrupts." });
+export type Answer = z.infer<typeof Answer>;
+
 export const Run = z
   .object({
     run_id: z.string(),
@@ -45,6 +59,7 @@ export const Run = z
     output: JsonObject.nullable(),
     error: RunError.nullable(),
     checkpoint_id: z.string().nullable(),
+    answers: z.array(Answer).describe("Every answer given to the run's interrupts, oldest first."),
     created_at: z.string(),
     updated_at: z.string(),
   })
@@ -52,7 +67,7 @@ export const Run = z
 export type Run = z.infer<typeof Run>;
 
 /** A run record as the API shows it: no tenant, no idempotency bookkeeping. */
-export function runView(record: RunRecord): Run {
+export function runView(record: RunRecord, answers: readonly RunAnswer[] = []): Run {
   return {
     run_id: record.run_id,
     workflow: record.workflow,
@@ -63,6 +78,7 @@ export function runView(record: RunRecord): Run {
     output: record.output as Run["output"],
     error: record.error as Run["error"],
     checkpoint_id: record.checkpoint_id,
+    answers: answers.map(({ run_id: _runId, ...answer }) => answer),
     created_at: record.created_at,
     updated_at: record.updated_at,
   };

@@ -28,9 +28,12 @@ import {
 import { type Actor, requireApprover } from "../../lib/actor.ts";
 import { validate } from "../../lib/validation.ts";
 import type { WorkflowDeps } from "../../nodes/context.ts";
+import { answerOf } from "../../runs/answers.ts";
 import {
+  type AnswerLog,
   InvalidCursorError,
   type Lease,
+  type RunAnswer,
   type RunEventType,
   type RunPatch,
   type RunRecord,
@@ -59,7 +62,7 @@ type StateSnapshot = Awaited<ReturnType<Compiled["getState"]>>;
 export interface RunServiceOptions {
   storage: Pick<
     Storage,
-    "kind" | "runs" | "events" | "checkpointer" | "fencedCheckpointer" | "watch"
+    "kind" | "runs" | "events" | "answers" | "checkpointer" | "fencedCheckpointer" | "watch"
   >;
   deps: WorkflowDeps;
   logger: FastifyBaseLogger;
@@ -77,6 +80,7 @@ export class RunService {
   readonly events: RunEvents;
   readonly #storage: RunServiceOptions["storage"];
   readonly #runs: RunRegistry;
+  readonly #answers: AnswerLog;
   readonly #checkpointer: Storage["checkpointer"];
   readonly #deps: WorkflowDeps;
   readonly #log: FastifyBaseLogger;
@@ -95,6 +99,7 @@ export class RunService {
     const queue = { ...QUEUE_DEFAULTS, ...options.queue };
     this.#storage = options.storage;
     this.#runs = options.storage.runs;
+    this.#answers = options.storage.answers;
     this.#checkpointer = options.storage.checkpointer;
     this.events = new RunEvents(options.storage.events, options.logger);
     this.#deps = options.deps;
@@ -201,7 +206,7 @@ export class RunService {
       });
       if (created) return { run: await this.#launch(run, body.wait), created: true };
       if (run.request_hash !== fingerprint) throw keyReused();
-      const current = body.wait ? await this.#waitUntilSettled(run) : runView(run);
+      const current = body.wait ? await this.#waitUntilSettled(run) : await this.#view(run);
       return { run: current, created: false };
     } finally {
       this.#keysInFlight.delete(slot);
@@ -209,7 +214,7 @@ export class RunService {
   }
 
   async get(tenant: string, runId: string): Promise<Run> {
-    return runView(await this.#find(tenant, runId));
+    return this.#view(await this.#find(tenant, runId));
   }
 
   async list(
@@ -218,7 +223,14 @@ export class RunService {
   ): Promise<{ runs: Run[]; next_cursor: string | null }> {
     try {
       const page = await this.#runs.list({ tenant, ...query });
-      return { runs: page.runs.map(runView), next_cursor: page.next_cursor };
+      const answers = await this.#answers.forRuns(page.runs.map((run) => run.run_id));
+      const runs = page.runs.map((run) =>
+        runView(
+          run,
+          answers.filter((answer) => answer.run_id === run.run_id),
+        ),
+      );
+      return { runs, next_cursor: page.next_cursor };
     } catch (error) {
       if (error instanceof InvalidCursorError) {
         throw invalid("The cursor is not one this service issued.", [
@@ -272,16 +284,22 @@ export class RunService {
           errors: error.issues,
         });
       }
-      // The answer waits in the run until a replica claims it.
-      moved = await this.#setStatus(runId, {
-        from: ["interrupted"],
-        to: "running",
-        set: { interrupt: null, pending_resume: { interrupt_id: pending.id, value } },
-      });
+      // The answer waits in the run until a replica claims it; who gave it goes on record.
+      const answer = answerOf(actor, runId, pending, value, new Date());
+      moved = await this.#setStatus(
+        runId,
+        {
+          from: ["interrupted"],
+          to: "running",
+          set: { interrupt: null, pending_resume: { interrupt_id: pending.id, value, answer } },
+        },
+        [{ type: "answer", data: answer }],
+        answer,
+      );
     }
     if (!moved) throw conflict("Another request moved the run on first.");
     this.#work();
-    return body.wait ? this.#waitUntilSettled(moved) : runView(moved);
+    return body.wait ? this.#waitUntilSettled(moved) : this.#view(moved);
   }
 
   /** Cancels a run that has not finished: queued, running, interrupted or retryable-failed. */
@@ -304,7 +322,7 @@ export class RunService {
         // Executing here: stop now. Elsewhere: that replica hears of it (PostgreSQL NOTIFY),
         // and its lease is gone with the status, so its next renewal or write stops it anyway.
         this.#executor.abort(runId, CANCELLED);
-        return runView(cancelled);
+        return this.#view(cancelled);
       }
       // The status changed under us: look again.
     }
@@ -508,6 +526,8 @@ export class RunService {
   async #startOf(record: RunRecord, graph: Compiled): Promise<RunStart> {
     const pending = record.pending_resume;
     if (pending && (await pendingInterruptId(graph, record.run_id)) === pending.interrupt_id) {
+      // Already on record unless the answering request died right after storing the answer.
+      if (pending.answer) await this.#answers.record(record.tenant, pending.answer);
       return { resume: pending.value };
     }
     return (await this.#hasCheckpoint(record.run_id)) ? { retry: true } : { input: record.input };
@@ -562,11 +582,22 @@ export class RunService {
     runId: string,
     change: { from: readonly RunStatus[]; to: RunStatus; set?: RunPatch; lease?: Lease },
     extra: { type: RunEventType; data: unknown }[] = [],
+    /** A person's answer that this change applies: on record once the change is made. */
+    answer?: RunAnswer,
   ): Promise<RunRecord | null> {
     const record = await this.#runs.transition(runId, change);
     if (!record) return null;
-    await this.events.recordAll(runId, [...extra, { type: "status", data: runView(record) }]);
+    if (answer) await this.#answers.record(record.tenant, answer);
+    await this.events.recordAll(runId, [
+      ...extra,
+      { type: "status", data: await this.#view(record) },
+    ]);
     return record;
+  }
+
+  /** The run as the API shows it, with its answers. */
+  async #view(record: RunRecord): Promise<Run> {
+    return runView(record, await this.#answers.forRuns([record.run_id]));
   }
 
   /**
@@ -601,7 +632,7 @@ export class RunService {
       if (current && !SETTLED_STATUSES.has(current.status) && !this.#closing.signal.aborted) {
         await woken;
       }
-      return runView((await this.#runs.get(record.tenant, runId)) ?? record);
+      return this.#view((await this.#runs.get(record.tenant, runId)) ?? record);
     } finally {
       clearInterval(poll);
       clearTimeout(timer);

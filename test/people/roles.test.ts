@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { ConfigError, loadConfig } from "../../server/config.ts";
 import { describeEachBackend } from "../helpers/backends.ts";
 import { OFFBOARDING_INPUT, OVERAGE_INPUT } from "../helpers/scenarios.ts";
-import { startTestServer, type TestServer } from "../helpers/server.ts";
+import { readEvents, startTestServer, type TestServer } from "../helpers/server.ts";
 
 const AGENT_KEY = `agent-${randomUUID()}`;
 const APPROVER_KEY = `approver-${randomUUID()}`;
@@ -116,6 +116,34 @@ describeEachBackend("roles over HTTP", (backend) => {
       status: "completed",
       output: { outcome: "checkout_created" },
     });
+
+    // The answer is on record with the key's name, on the run and in its event stream.
+    const answer = {
+      interrupt_id: run.interrupt.id,
+      node: "approve_checkout",
+      kind: "approval",
+      action: "approved",
+      answered_by: "ada",
+      note: "fine",
+      resume: { approved: true, note: "fine" },
+    };
+    expect(approved.json.answers).toEqual([{ ...answer, answered_at: expect.any(String) }]);
+    const read = await server.call("GET", `/v1/runs/${run.run_id}`, { key: AGENT_KEY });
+    expect(read.json.answers).toEqual(approved.json.answers);
+    const answeredAt = Date.parse(read.json.answers[0].answered_at);
+    expect(answeredAt).toBeGreaterThanOrEqual(Date.parse(run.updated_at));
+    expect(answeredAt).toBeLessThanOrEqual(Date.parse(read.json.updated_at));
+    const listed = await server.call("GET", "/v1/runs?limit=100", { key: AGENT_KEY });
+    const inList = listed.json.runs.find((r: { run_id: string }) => r.run_id === run.run_id);
+    expect(inList.answers).toEqual(approved.json.answers);
+    const { events } = await readEvents(server, run.run_id, { key: AGENT_KEY });
+    const answerEvents = events.filter((event) => event.event === "answer");
+    expect(answerEvents.map((event) => event.data)).toEqual([
+      { ...answer, run_id: run.run_id, answered_at: read.json.answers[0].answered_at },
+    ]);
+    // It comes right before the run leaves `interrupted`.
+    const at = events.indexOf(answerEvents[0]!);
+    expect(events[at + 1]).toMatchObject({ event: "status", data: { status: "running" } });
   });
 
   test("a legacy tenant=key entry keeps working as an approver", async () => {
@@ -127,6 +155,9 @@ describeEachBackend("roles over HTTP", (backend) => {
     });
     expect(answered.status).toBe(200);
     expect(answered.json).toMatchObject({ status: "completed", output: { outcome: "rejected" } });
+    expect(answered.json.answers).toMatchObject([
+      { action: "rejected", answered_by: "globex", note: "ask first" },
+    ]);
   });
 
   test("starting without approval needs an approver key", async () => {
