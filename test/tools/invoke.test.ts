@@ -217,7 +217,9 @@ describeEachBackend("tools", (backend) => {
           interrupt: {
             kind: "approval",
             node: "approve_write",
-            message: "Create a Pro checkout for ada@example.com?",
+            message: expect.stringContaining(
+              `Create a Pro checkout (product ${PRODUCTS.pro.id}) for ada@example.com (customer ${CUSTOMERS.ada.id})`,
+            ),
             proposed_action: { customer_id: CUSTOMERS.ada.id, product_id: PRODUCTS.pro.id },
           },
         },
@@ -293,7 +295,7 @@ describeEachBackend("tools", (backend) => {
         reason: "too_expensive",
       });
       expect(pending.run!.interrupt!.message).toMatch(
-        /^End grace@example\.com's Pro subscription at the end of its period \(access until .+\)\? Nothing is revoked\.$/,
+        /^End grace@example\.com's Pro subscription \([0-9a-f-]{36}\) at the end of its period \(access until .+\), reason: too_expensive\? Nothing is revoked\.$/,
       );
       harness.simulator.clearRequests();
       const done = await approve(pending.run!.run_id);
