@@ -18,6 +18,7 @@ import {
   frameworkErrorHandler,
   validatorCompiler,
 } from "./plugins/errors.ts";
+import { noticeSenderFor, noticesPlugin } from "./plugins/notices.ts";
 import { openapiPlugin } from "./plugins/openapi.ts";
 import { callerRateLimitPlugin } from "./plugins/rate-limit.ts";
 import { runsPlugin } from "./plugins/runs.ts";
@@ -43,6 +44,8 @@ export interface AppOptions {
   now?: () => Date;
   /** Keep-alive comments on idle event streams. */
   eventKeepAliveMs?: number;
+  /** Notice retry waits and outbox polling (tests). */
+  notices?: { retryDelaysMs?: number[]; pollMs?: number };
 }
 
 /** A read tool waits at most this long for Polar's budget; beyond it, it answers the wait. */
@@ -62,6 +65,7 @@ export async function buildApp(options: AppOptions) {
   await app.register(errorsPlugin);
   await app.register(openapiPlugin);
   const model = options.model !== undefined ? options.model : createChatModel(config.openai);
+  const notices = noticeSenderFor(config, storage, app.log, options.notices);
   const service = new RunService({
     storage,
     deps: {
@@ -73,8 +77,10 @@ export async function buildApp(options: AppOptions) {
     waitMs: config.runs.waitSeconds * 1000,
     concurrency: config.runs.concurrency,
     queue: config.queue,
+    ...(notices ? { onSettled: (record) => notices.runSettled(record) } : {}),
   });
   await app.register(runsPlugin, { service, shutdownGraceMs: config.shutdownGraceSeconds * 1000 });
+  await app.register(noticesPlugin, { sender: notices });
 
   await app.register(healthRoutes, { ping: () => storage.ping() });
   await app.register(callerRateLimitPlugin, {

@@ -70,6 +70,16 @@ const Env = z.object({
   RUN_POLL_SECONDS: positiveSeconds("RUN_POLL_SECONDS"),
   API_RATE_LIMIT: positiveInt("API_RATE_LIMIT"),
   TOOLS_SKIP_APPROVAL: optional,
+  NOTIFY_URL: optional.pipe(z.url({ protocol: /^https?$/ }).optional()),
+  NOTIFY_SECRET: optional.pipe(
+    z
+      .string()
+      .regex(/^whsec_[A-Za-z0-9+/]{16,}={0,2}$/, {
+        error: "NOTIFY_SECRET must be a Standard Webhooks secret: whsec_ and base64",
+      })
+      .optional(),
+  ),
+  PUBLIC_URL: optional.pipe(z.url({ protocol: /^https?$/ }).optional()),
   LOG_LEVEL: optional.pipe(
     z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   ),
@@ -108,6 +118,10 @@ export interface Config {
     /** Tenants whose approver keys may write without a person's approval (`TOOLS_SKIP_APPROVAL`). */
     skipApprovalTenants: Set<string>;
   };
+  /** Signed notices when a run waits for a person or fails for good; null: none. */
+  notify: { url: string; secret: string } | null;
+  /** The service's public base URL, for links in notices; null: `http://HOST:PORT`. */
+  publicUrl: string | null;
   logLevel: string;
 }
 
@@ -175,6 +189,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     shutdownGraceSeconds: values.SHUTDOWN_GRACE_SECONDS ?? 10,
     apiRateLimit: values.API_RATE_LIMIT ?? 1200,
     tools: { skipApprovalTenants: parseSkipApproval(values.TOOLS_SKIP_APPROVAL, apiKeys) },
+    notify: values.NOTIFY_URL ? { url: values.NOTIFY_URL, secret: notifySecret(values) } : null,
+    publicUrl: values.PUBLIC_URL ?? null,
     logLevel: values.LOG_LEVEL,
   };
 }
@@ -196,6 +212,13 @@ function parseSkipApproval(raw: string | undefined, apiKeys: readonly ApiKey[] |
     }
   }
   return tenants;
+}
+
+function notifySecret(values: { NOTIFY_SECRET?: string | undefined }): string {
+  if (!values.NOTIFY_SECRET) {
+    throw new ConfigError("NOTIFY_URL is set, so NOTIFY_SECRET (whsec_<base64>) must be set too");
+  }
+  return values.NOTIFY_SECRET;
 }
 
 /** Loopback only: 127.0.0.0/8, ::1, localhost. */
@@ -224,6 +247,7 @@ export function secretsOf(config: Config): string[] {
   return [
     config.polar.accessToken,
     config.openai.apiKey,
+    config.notify?.secret,
     ...(config.apiKeys ?? []).map((entry) => entry.key),
   ].filter((value): value is string => typeof value === "string" && value.length > 0);
 }

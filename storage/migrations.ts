@@ -94,6 +94,27 @@ const MIGRATIONS: ReadonlyArray<(d: SqlDialect) => string[]> = [
       PRIMARY KEY (run_id, interrupt_id)
     )`,
   ],
+  // 5 (notices): signed notices waiting for their receiver, kept until delivered or given up.
+  (d) => {
+    const outbox = d.table("notice_outbox");
+    return [
+      `CREATE TABLE ${outbox} (
+        notice_id TEXT PRIMARY KEY,
+        tenant TEXT NOT NULL,
+        run_id TEXT NOT NULL,
+        body TEXT NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at ${d.timestampType} NOT NULL,
+        claimed_until ${d.timestampType},
+        delivered_at ${d.timestampType},
+        given_up_at ${d.timestampType},
+        last_error TEXT,
+        created_at ${d.timestampType} NOT NULL
+      )`,
+      `CREATE INDEX notice_outbox_due_idx ON ${outbox} (next_attempt_at, notice_id)
+        WHERE delivered_at IS NULL AND given_up_at IS NULL`,
+    ];
+  },
 ];
 
 /**

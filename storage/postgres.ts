@@ -4,6 +4,7 @@ import { SqlAnswerLog } from "./answers.ts";
 import { SqlRunEventLog } from "./events.ts";
 import { FencedCheckpointer } from "./fenced.ts";
 import { migrateRegistry, NOTIFY_CHANNEL } from "./migrations.ts";
+import { SqlNoticeOutbox } from "./notices.ts";
 import { fenceLease, SqlRunRegistry } from "./registry.ts";
 import { numberPlaceholders, postgresDialect, type SqlClient, type SqlDialect } from "./sql.ts";
 import type { Storage, StoreChange } from "./types.ts";
@@ -55,6 +56,7 @@ export async function openPostgresStorage(options: PostgresStorageOptions): Prom
       runs: new SqlRunRegistry(client),
       events: new SqlRunEventLog(client),
       answers: new SqlAnswerLog(client),
+      notices: new SqlNoticeOutbox(client),
       async ping() {
         await client.query(`SELECT 1 FROM ${dialect.table("runs")} LIMIT 1`);
       },

@@ -212,6 +212,40 @@ export interface RunEventLog {
   latest(runId: string, type: RunEventType): Promise<RunEvent | null>;
 }
 
+/** A signed notice waiting in the outbox (`notice_outbox`) until its receiver takes it. */
+export interface OutboxNotice {
+  /** The `webhook-id`: the same on every attempt. */
+  notice_id: string;
+  tenant: string;
+  run_id: string;
+  /** The exact JSON body, signed and sent as is on every attempt. */
+  body: string;
+  /** Attempts made so far, this one included once claimed. */
+  attempts: number;
+  /** ISO 8601, millisecond precision, UTC. */
+  created_at: string;
+}
+
+/**
+ * Notices kept until delivered (across restarts). A claim leases due notices to one sender
+ * (on PostgreSQL, concurrent claims skip each other's rows), so each attempt is made once.
+ */
+export interface NoticeOutbox {
+  add(notice: Pick<OutboxNotice, "notice_id" | "tenant" | "run_id" | "body">): Promise<void>;
+  /** Up to `limit` notices due now and not claimed, oldest first, leased for `leaseMs`. */
+  claim(limit: number, leaseMs: number): Promise<OutboxNotice[]>;
+  delivered(noticeId: string): Promise<void>;
+  /** A failed attempt: try again after `retryInMs`, or never (null: given up), noting why. */
+  failed(noticeId: string, retryInMs: number | null, error: string): Promise<void>;
+  get(noticeId: string): Promise<NoticeState | null>;
+}
+
+export interface NoticeState extends OutboxNotice {
+  delivered_at: string | null;
+  given_up_at: string | null;
+  last_error: string | null;
+}
+
 /** Something another replica did, heard through the store (PostgreSQL LISTEN/NOTIFY). */
 export type StoreChange =
   /** A run's event log grew. */
@@ -239,6 +273,7 @@ export interface Storage {
   runs: RunRegistry;
   events: RunEventLog;
   answers: AnswerLog;
+  notices: NoticeOutbox;
   /** Readiness: resolves when the store answers, throws otherwise. */
   ping(): Promise<void>;
   /** Idempotent. */

@@ -74,6 +74,8 @@ export interface RunServiceOptions {
   queue?: Partial<QueueSettings>;
   /** This replica's name in leases (default: host, process id, a random suffix). */
   owner?: string;
+  /** Told when a run this replica executed pauses or ends (notices); must not throw. */
+  onSettled?: (record: RunRecord) => Promise<void>;
 }
 
 export class RunService {
@@ -86,6 +88,7 @@ export class RunService {
   readonly #log: FastifyBaseLogger;
   readonly #waitMs: number;
   readonly #pollMs: number;
+  readonly #onSettled: RunServiceOptions["onSettled"];
   readonly #executor: Executor;
   #unwatch: (() => void) | undefined;
   readonly #graphs = new Map<string, Compiled>();
@@ -105,6 +108,7 @@ export class RunService {
     this.#deps = options.deps;
     this.#log = options.logger;
     this.#waitMs = options.waitMs;
+    this.#onSettled = options.onSettled;
     this.#pollMs = queue.pollMs;
     this.#executor = new Executor({
       ...queue,
@@ -566,6 +570,7 @@ export class RunService {
       });
       if (settled) this.#log.warn({ run_id: runId, error: result.error }, "run failed");
     }
+    if (settled) await this.#onSettled?.(settled);
     if (!settled) {
       this.#log.info(
         { run_id: runId },
