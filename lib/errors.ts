@@ -44,6 +44,12 @@ export const ERRORS = {
   polar_unavailable: { status: 503, slug: "polar-unavailable" },
   polar_rejected: { status: 502, slug: "polar-rejected" },
   polar_invalid_response: { status: 502, slug: "polar-rejected" },
+  // Only a person's key may settle a person's decision.
+  approver_required: {
+    status: 403,
+    slug: "approver-required",
+    title: "An approver key is required",
+  },
   // The HTTP front end's own.
   rate_limited: { status: 429, slug: "rate-limited", title: "Too many requests" },
   request_unclear: { status: 422, slug: "request-unclear" },

@@ -4,6 +4,9 @@ import { nodeContext } from "./context.ts";
 
 const CLOCK_SKEW_MARGIN_MS = 10 * 60_000;
 
+/** What the checkout's metadata says about where it came from (the approval shows it too). */
+export const CHECKOUT_METADATA = { polar_flows_workflow: "overage-remediation" } as const;
+
 /**
  * Creates the upgrade checkout — exactly once per run: the checkout is tagged with the run id,
  * so a retried or resumed node finds the one it already made. This settles the outcome
@@ -19,7 +22,7 @@ export async function createCheckout(
     customerId: state.customer!.id,
     productId: state.upgrade_product!.id,
     successUrl: state.input.success_url,
-    metadata: { polar_flows_workflow: "overage-remediation" },
+    metadata: { ...CHECKOUT_METADATA },
     // The checkout cannot predate the usage reading that called for it (however long the
     // approval took); the margin absorbs clock skew between us and Polar.
     createdAfter: new Date(Date.parse(state.usage!.window_end) - CLOCK_SKEW_MARGIN_MS),

@@ -5,13 +5,15 @@
  * a conflict). Execution goes through the shared run queue: a command makes the run claimable,
  * and any replica's executor (this one's, usually first) claims it.
  */
+import { type Actor, requireApprover } from "../lib/actor.ts";
 import { validate } from "../lib/validation.ts";
-import type { RunRecord, RunRegistry } from "../storage/index.ts";
+import type { AnswerLog, RunRecord, RunRegistry } from "../storage/index.ts";
+import { answerOf } from "./answers.ts";
 import { IdempotencyKeyReusedError, InvalidInputError, RunConflictError } from "./errors.ts";
 import type { RunEvents } from "./events.ts";
 import type { RunExecution } from "./execution.ts";
 import { fingerprintOf, IdempotencyKeys } from "./idempotency.ts";
-import { describeStatus, findRun, setStatus } from "./records.ts";
+import { describeStatus, findRun, setStatus, viewOf } from "./records.ts";
 import { checkResume, type PendingInterrupt } from "./runner.ts";
 import { type ResumeRun, type Run, runView, type StartOptions, type StartRun } from "./schemas.ts";
 import type { RunWaiter } from "./waiting.ts";
@@ -20,6 +22,7 @@ import type { WorkflowGraphs } from "./workflows.ts";
 export interface CommandsOptions {
   runs: RunRegistry;
   events: RunEvents;
+  answers: AnswerLog;
   graphs: WorkflowGraphs;
   execution: RunExecution;
   waiter: RunWaiter;
@@ -53,6 +56,8 @@ export class RunCommands {
         parsed.issues,
       );
     }
+    if (options.actor && (parsed.data as { require_approval?: unknown }).require_approval === false)
+      requireApprover(options.actor, "start a run with `require_approval: false`");
     const fingerprint = fingerprintOf({
       workflow: workflow.name,
       input: request.input,
@@ -74,18 +79,21 @@ export class RunCommands {
       const { run, created } = await runs.create({ ...newRun, idempotency_key: key });
       if (created) return { run: await this.#launch(run, request.wait), created: true };
       if (run.request_hash !== fingerprint) throw new IdempotencyKeyReusedError();
-      const current = request.wait ? await waiter.untilSettled(run) : runView(run);
+      const current = request.wait
+        ? await waiter.untilSettled(run)
+        : await viewOf(this.#options.answers, run);
       return { run: current, created: false };
     });
   }
 
   /**
    * Answers the pending interrupt (`resume` given), or retries a run that failed with a
-   * retryable error from its last checkpoint (`resume` left out).
+   * retryable error from its last checkpoint (`resume` left out). Answering is a person's
+   * decision: `actor` must be an approver; any key of the tenant may retry.
    */
-  async resume(tenant: string, runId: string, request: ResumeRun): Promise<Run> {
-    const { runs, events, execution, waiter } = this.#options;
-    const record = await findRun(runs, tenant, runId);
+  async resume(actor: Actor, runId: string, request: ResumeRun): Promise<Run> {
+    const { runs, events, answers, execution, waiter } = this.#options;
+    const record = await findRun(runs, actor.tenant, runId);
     let moved: RunRecord | null;
     if (!("resume" in request)) {
       if (record.status !== "failed" || !record.error?.retryable) {
@@ -101,6 +109,7 @@ export class RunCommands {
         set: { error: null },
       });
     } else {
+      requireApprover(actor, "answer an interrupt");
       if (record.status !== "interrupted") {
         throw new RunConflictError(
           `The run is ${describeStatus(record)}, not waiting for an answer.`,
@@ -114,16 +123,24 @@ export class RunCommands {
       }
       // Throws ResumeRejectedError when the answer does not fit; the run stays interrupted.
       const value = checkResume(pending, request.resume, request.interrupt_id);
-      // The answer waits in the run until a replica claims it.
-      moved = await setStatus(runs, events, runId, {
-        from: ["interrupted"],
-        to: "running",
-        set: { interrupt: null, pending_resume: { interrupt_id: pending.id, value } },
-      });
+      // The answer waits in the run until a replica claims it; who gave it goes on record.
+      const answer = answerOf(actor, runId, pending, value, new Date());
+      moved = await setStatus(
+        runs,
+        events,
+        runId,
+        {
+          from: ["interrupted"],
+          to: "running",
+          set: { interrupt: null, pending_resume: { interrupt_id: pending.id, value, answer } },
+        },
+        [{ type: "answer", data: answer }],
+        { log: answers, answer },
+      );
     }
     if (!moved) throw new RunConflictError("Another request moved the run on first.");
     execution.work();
-    return request.wait ? waiter.untilSettled(moved) : runView(moved);
+    return request.wait ? waiter.untilSettled(moved) : viewOf(answers, moved);
   }
 
   /** Cancels a run that has not finished: queued, running, interrupted or retryable-failed. */
@@ -150,7 +167,7 @@ export class RunCommands {
         // Executing here: stop now. Elsewhere: that replica hears of it (PostgreSQL NOTIFY),
         // and its lease is gone with the status, so its next renewal or write stops it anyway.
         execution.cancelled(runId);
-        return runView(cancelled);
+        return viewOf(this.#options.answers, cancelled);
       }
       // The status changed under us: look again.
     }

@@ -28,7 +28,7 @@ import { retryWhileStoreAway } from "./store-retry.ts";
 import type { CompiledWorkflow, WorkflowGraphs } from "./workflows.ts";
 
 export interface ExecutionOptions {
-  storage: Pick<Storage, "kind" | "runs" | "checkpointer" | "watch">;
+  storage: Pick<Storage, "kind" | "runs" | "answers" | "checkpointer" | "watch">;
   events: RunEvents;
   graphs: WorkflowGraphs;
   deps: WorkflowDeps;
@@ -40,6 +40,8 @@ export interface ExecutionOptions {
   owner?: string;
   /** Aborted at shutdown: running runs stop at their next checkpoint. */
   closing: AbortSignal;
+  /** Told when a run this replica executed pauses or ends (notices); must not throw. */
+  onSettled?: (record: RunRecord) => Promise<void>;
 }
 
 export class RunExecution {
@@ -198,6 +200,8 @@ export class RunExecution {
   async #startOf(record: RunRecord, graph: CompiledWorkflow): Promise<RunStart> {
     const pending = record.pending_resume;
     if (pending && (await pendingInterruptId(graph, record.run_id)) === pending.interrupt_id) {
+      // Already on record unless the answering request died right after storing the answer.
+      if (pending.answer) await this.#options.storage.answers.record(record.tenant, pending.answer);
       return { resume: pending.value };
     }
     return (await hasCheckpoint(this.#options.storage.checkpointer, record.run_id))
@@ -241,6 +245,7 @@ export class RunExecution {
       });
       if (settled) log.warn({ run_id: runId, error: result.error }, "run failed");
     }
+    if (settled) await this.#options.onSettled?.(settled);
     if (!settled) {
       log.info(
         { run_id: runId },

@@ -3,7 +3,9 @@
  * registry, so two requests never both win, and each one is reported as events.
  */
 import type {
+  AnswerLog,
   Lease,
+  RunAnswer,
   RunEventType,
   RunPatch,
   RunRecord,
@@ -12,7 +14,7 @@ import type {
 } from "../storage/index.ts";
 import { NotFoundError } from "./errors.ts";
 import type { RunEvents } from "./events.ts";
-import { runView } from "./schemas.ts";
+import { type Run, runView } from "./schemas.ts";
 
 interface StatusChange {
   from: readonly RunStatus[];
@@ -44,11 +46,19 @@ export async function setStatus(
   runId: string,
   change: StatusChange,
   extra: { type: RunEventType; data: unknown }[] = [],
+  /** A person's answer that this change applies: on record once the change is made. */
+  answered?: { log: AnswerLog; answer: RunAnswer },
 ): Promise<RunRecord | null> {
   const record = await runs.transition(runId, change);
   if (!record) return null;
+  if (answered) await answered.log.record(record.tenant, answered.answer);
   await events.recordAll(runId, [...extra, { type: "status", data: runView(record) }]);
   return record;
+}
+
+/** The run as the API shows it, with the answers on record. */
+export async function viewOf(answers: AnswerLog, record: RunRecord): Promise<Run> {
+  return runView(record, await answers.forRuns([record.run_id]));
 }
 
 export function describeStatus(record: RunRecord): string {

@@ -3,7 +3,8 @@
  * answer schemas are made from them), and what it is asked, as plain types.
  */
 import { z } from "zod";
-import { RUN_STATUSES, type RunError, type RunRecord } from "../storage/index.ts";
+import type { Actor } from "../lib/actor.ts";
+import { RUN_STATUSES, type RunAnswer, type RunError, type RunRecord } from "../storage/index.ts";
 
 export const RunStatus = z.enum(RUN_STATUSES);
 export type RunStatus = z.infer<typeof RunStatus>;
@@ -36,6 +37,20 @@ export const RunErrorView = z
   .looseObject({ code: z.string(), message: z.string(), retryable: z.boolean() })
   .meta({ id: "RunError" }) satisfies z.ZodType<RunError>;
 
+export const Answer = z
+  .object({
+    interrupt_id: z.string(),
+    node: z.string(),
+    kind: z.string(),
+    action: z.enum(["approved", "rejected", "answered"]),
+    answered_by: z.string().describe("The name of the key that answered."),
+    answered_at: z.string(),
+    note: z.string().nullable(),
+    resume: z.unknown().describe("The resume payload as given."),
+  })
+  .meta({ id: "Answer", description: "A person's answer to one of the run's interrupts." });
+export type Answer = z.infer<typeof Answer>;
+
 export const Run = z
   .object({
     run_id: z.string(),
@@ -47,6 +62,7 @@ export const Run = z
     output: JsonObject.nullable(),
     error: RunErrorView.nullable(),
     checkpoint_id: z.string().nullable(),
+    answers: z.array(Answer).describe("Every answer given to the run's interrupts, oldest first."),
     created_at: z.string(),
     updated_at: z.string(),
   })
@@ -54,7 +70,7 @@ export const Run = z
 export type Run = z.infer<typeof Run>;
 
 /** A run record as the API shows it: no tenant, no idempotency bookkeeping. */
-export function runView(record: RunRecord): Run {
+export function runView(record: RunRecord, answers: readonly RunAnswer[] = []): Run {
   return {
     run_id: record.run_id,
     workflow: record.workflow,
@@ -65,6 +81,7 @@ export function runView(record: RunRecord): Run {
     output: record.output as Run["output"],
     error: record.error as Run["error"],
     checkpoint_id: record.checkpoint_id,
+    answers: answers.map(({ run_id: _runId, ...answer }) => answer),
     created_at: record.created_at,
     updated_at: record.updated_at,
   };
@@ -120,6 +137,8 @@ export interface StartOptions {
   idempotencyKey?: string | undefined;
   /** polar-flows itself starts the run (a tool write), so internal workflows may run. */
   internal?: boolean;
+  /** The caller's key; only an approver may start a run with `require_approval: false`. */
+  actor?: Actor;
 }
 
 /**

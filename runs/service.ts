@@ -8,14 +8,21 @@
  * `idempotency.ts`), `execution.ts` (the run queue), `waiting.ts`, `checkpoints.ts`,
  * `workflows.ts`, and the event log and stream (`events.ts`, `stream.ts`).
  */
+
+import type { Actor } from "../lib/actor.ts";
 import type { WorkflowDeps } from "../nodes/context.ts";
-import { InvalidCursorError, isStoreUnavailable, type Storage } from "../storage/index.ts";
+import {
+  InvalidCursorError,
+  isStoreUnavailable,
+  type RunRecord,
+  type Storage,
+} from "../storage/index.ts";
 import { type CheckpointPage, checkpointHistory, checkpointState } from "./checkpoints.ts";
 import { RunCommands } from "./commands.ts";
 import { InvalidInputError } from "./errors.ts";
 import { RunEvents } from "./events.ts";
 import { RunExecution } from "./execution.ts";
-import { findRun } from "./records.ts";
+import { findRun, viewOf } from "./records.ts";
 import {
   type CheckpointState,
   type CheckpointSummary,
@@ -36,7 +43,7 @@ import { WorkflowGraphs } from "./workflows.ts";
 export interface RunServiceOptions {
   storage: Pick<
     Storage,
-    "kind" | "runs" | "events" | "checkpointer" | "fencedCheckpointer" | "watch"
+    "kind" | "runs" | "events" | "answers" | "checkpointer" | "fencedCheckpointer" | "watch"
   >;
   deps: WorkflowDeps;
   logger: RunLogger;
@@ -48,6 +55,8 @@ export interface RunServiceOptions {
   queue?: Partial<QueueSettings>;
   /** This replica's name in leases (default: host, process id, a random suffix). */
   owner?: string;
+  /** Told when a run this replica executed pauses or ends (notices); must not throw. */
+  onSettled?: (record: RunRecord) => Promise<void>;
 }
 
 /** Following a run's events: those after `after`, then live ones until the run pauses or ends. */
@@ -86,16 +95,19 @@ export class RunService {
       queue,
       concurrency: options.concurrency,
       ...(options.owner ? { owner: options.owner } : {}),
+      ...(options.onSettled ? { onSettled: options.onSettled } : {}),
       closing: this.#closing.signal,
     });
     this.#commands = new RunCommands({
       runs: storage.runs,
       events: this.#events,
+      answers: storage.answers,
       graphs: this.#graphs,
       execution: this.#execution,
       waiter: new RunWaiter({
         runs: storage.runs,
         events: this.#events,
+        answers: storage.answers,
         waitMs: options.waitMs,
         pollMs: queue.pollMs,
         closing: this.#closing.signal,
@@ -122,9 +134,12 @@ export class RunService {
     return this.#commands.start(tenant, workflow, request, options);
   }
 
-  /** Answers the pending interrupt (`resume` given), or retries a retryable failure. */
-  resume(tenant: string, runId: string, request: ResumeRun): Promise<Run> {
-    return this.#commands.resume(tenant, runId, request);
+  /**
+   * Answers the pending interrupt (`resume` given: approvers only), or retries a retryable
+   * failure (any key of the tenant).
+   */
+  resume(actor: Actor, runId: string, request: ResumeRun): Promise<Run> {
+    return this.#commands.resume(actor, runId, request);
   }
 
   cancel(tenant: string, runId: string): Promise<Run> {
@@ -132,14 +147,21 @@ export class RunService {
   }
 
   async get(tenant: string, runId: string): Promise<Run> {
-    return runView(await findRun(this.#storage.runs, tenant, runId));
+    return viewOf(this.#storage.answers, await findRun(this.#storage.runs, tenant, runId));
   }
 
   /** The tenant's runs, newest first, a page at a time. */
   async list(tenant: string, query: ListRuns): Promise<RunPage> {
     try {
       const page = await this.#storage.runs.list({ tenant, ...query });
-      return { runs: page.runs.map(runView), next_cursor: page.next_cursor };
+      const answers = await this.#storage.answers.forRuns(page.runs.map((run) => run.run_id));
+      const runs = page.runs.map((run) =>
+        runView(
+          run,
+          answers.filter((answer) => answer.run_id === run.run_id),
+        ),
+      );
+      return { runs, next_cursor: page.next_cursor };
     } catch (error) {
       if (error instanceof InvalidCursorError) {
         throw new InvalidInputError("The cursor is not one this service issued.", [

@@ -3,13 +3,15 @@
  * the store's notifications (elsewhere) say when to look; a slow poll covers notifications lost
  * while the store reconnected. Bounded, and cut short at shutdown.
  */
-import type { RunRecord, RunRegistry } from "../storage/index.ts";
+import type { AnswerLog, RunRecord, RunRegistry } from "../storage/index.ts";
 import { type RunEvents, SETTLED_STATUSES } from "./events.ts";
-import { type Run, runView } from "./schemas.ts";
+import { viewOf } from "./records.ts";
+import type { Run } from "./schemas.ts";
 
 export interface WaiterOptions {
   runs: RunRegistry;
   events: RunEvents;
+  answers: AnswerLog;
   /** The longest a wait lasts. */
   waitMs: number;
   /** How often the store is looked at without being told. */
@@ -54,7 +56,7 @@ export class RunWaiter {
       if (current && !SETTLED_STATUSES.has(current.status) && !closing.aborted) {
         await woken;
       }
-      return runView((await runs.get(record.tenant, runId)) ?? record);
+      return viewOf(this.#options.answers, (await runs.get(record.tenant, runId)) ?? record);
     } finally {
       clearInterval(poll);
       clearTimeout(timer);

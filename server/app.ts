@@ -19,6 +19,7 @@ import {
   frameworkErrorHandler,
   validatorCompiler,
 } from "./plugins/errors.ts";
+import { noticeSenderFor, noticesPlugin } from "./plugins/notices.ts";
 import { openapiPlugin } from "./plugins/openapi.ts";
 import { callerBudgetPlugin, callerRateLimitPlugin } from "./plugins/rate-limit.ts";
 import { runsPlugin } from "./plugins/runs.ts";
@@ -29,6 +30,7 @@ import { mcpRoutes } from "./routes/mcp.ts";
 import { requestRoutes } from "./routes/requests.ts";
 import { runRoutes } from "./routes/runs.ts";
 import { toolRoutes } from "./routes/tools.ts";
+import { whoamiRoutes } from "./routes/whoami.ts";
 import { workflowRoutes } from "./routes/workflows.ts";
 
 export interface AppOptions {
@@ -42,6 +44,8 @@ export interface AppOptions {
   now?: () => Date;
   /** Keep-alive comments on idle event streams. */
   eventKeepAliveMs?: number;
+  /** Notice retry waits and outbox polling (tests). */
+  notices?: { retryDelaysMs?: number[]; pollMs?: number };
 }
 
 /** A read tool waits at most this long for Polar's budget; beyond it, it answers the wait. */
@@ -64,6 +68,7 @@ export async function buildApp(options: AppOptions) {
     publicUrl: config.publicUrl,
   });
   const model = options.model !== undefined ? options.model : createChatModel(config.openai);
+  const notices = noticeSenderFor(config, storage, app.log, options.notices);
   const service = new RunService({
     storage,
     deps: {
@@ -75,8 +80,10 @@ export async function buildApp(options: AppOptions) {
     waitMs: config.runs.waitSeconds * 1000,
     concurrency: config.runs.concurrency,
     queue: config.queue,
+    ...(notices ? { onSettled: (record) => notices.runSettled(record) } : {}),
   });
   await app.register(runsPlugin, { service, shutdownGraceMs: config.shutdownGraceSeconds * 1000 });
+  await app.register(noticesPlugin, { sender: notices });
 
   await app.register(healthRoutes, { ping: () => storage.ping() });
   await app.register(callerRateLimitPlugin, {
@@ -98,6 +105,7 @@ export async function buildApp(options: AppOptions) {
       await v1.register(checkpointRoutes);
       await v1.register(eventRoutes, { keepAliveMs: options.eventKeepAliveMs });
       await v1.register(toolRoutes, tooling);
+      await v1.register(whoamiRoutes);
     },
     { prefix: "/v1" },
   );

@@ -5,6 +5,7 @@
 import { z } from "zod";
 import type { PolarSettings } from "../polar/settings.ts";
 import { QUEUE_DEFAULTS, type QueueSettings } from "../runs/settings.ts";
+import { type ApiKey, ApiKeysError, parseApiKeys } from "./api-keys.ts";
 
 const optional = z
   .string()
@@ -73,6 +74,15 @@ const Env = z.object({
   RUN_POLL_SECONDS: positiveSeconds("RUN_POLL_SECONDS"),
   API_RATE_LIMIT: positiveInt("API_RATE_LIMIT"),
   TOOLS_SKIP_APPROVAL: optional,
+  NOTIFY_URL: optional.pipe(z.url({ protocol: /^https?$/ }).optional()),
+  NOTIFY_SECRET: optional.pipe(
+    z
+      .string()
+      .regex(/^whsec_[A-Za-z0-9+/]{16,}={0,2}$/, {
+        error: "NOTIFY_SECRET must be a Standard Webhooks secret: whsec_ and base64",
+      })
+      .optional(),
+  ),
   LOG_LEVEL: optional.pipe(
     z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   ),
@@ -81,8 +91,8 @@ const Env = z.object({
 export interface Config {
   host: string;
   port: number;
-  /** tenant → API key; null: auth off, everything is tenant `default`. */
-  apiKeys: Map<string, string> | null;
+  /** The API keys, each with its tenant, name and role; null: auth off, one local approver. */
+  apiKeys: readonly ApiKey[] | null;
   /** Where clients reach the service (no trailing slash); null: the address it listens on. */
   publicUrl: string | null;
   /** `requestsPerMinute` is null (no client-side limit) only for the built-in simulator. */
@@ -105,9 +115,11 @@ export interface Config {
   /** Requests per minute each caller (API key; client address without keys) may make. */
   apiRateLimit: number;
   tools: {
-    /** Tenants whose tool writes skip the person's approval (`TOOLS_SKIP_APPROVAL`). */
+    /** Tenants whose approver keys may write without a person's approval (`TOOLS_SKIP_APPROVAL`). */
     skipApprovalTenants: Set<string>;
   };
+  /** Signed notices when a run waits for a person or fails for good; null: none. */
+  notify: { url: string; secret: string } | null;
   logLevel: string;
 }
 
@@ -133,7 +145,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       "POLAR_BASE_URL is set but POLAR_ACCESS_TOKEN is not: give the token for that server.",
     );
   }
-  const apiKeys = values.API_KEYS ? parseApiKeys(values.API_KEYS) : null;
+  let apiKeys: ApiKey[] | null = null;
+  try {
+    apiKeys = values.API_KEYS ? parseApiKeys(values.API_KEYS) : null;
+  } catch (error) {
+    if (error instanceof ApiKeysError) throw new ConfigError(error.message);
+    throw error;
+  }
   const seconds = (value: number | undefined, fallbackMs: number) =>
     value === undefined ? fallbackMs : value * 1000;
   const queue = {
@@ -175,12 +193,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     shutdownGraceSeconds: values.SHUTDOWN_GRACE_SECONDS ?? 10,
     apiRateLimit: values.API_RATE_LIMIT ?? 1200,
     tools: { skipApprovalTenants: parseSkipApproval(values.TOOLS_SKIP_APPROVAL, apiKeys) },
+    notify: values.NOTIFY_URL ? { url: values.NOTIFY_URL, secret: notifySecret(values) } : null,
     logLevel: values.LOG_LEVEL,
   };
 }
 
 /** `tenant,tenant2`: each must be a tenant of `API_KEYS` (`default` without keys), so a typo fails. */
-function parseSkipApproval(raw: string | undefined, apiKeys: Map<string, string> | null) {
+function parseSkipApproval(raw: string | undefined, apiKeys: readonly ApiKey[] | null) {
   const tenants = new Set(
     (raw ?? "")
       .split(",")
@@ -188,7 +207,7 @@ function parseSkipApproval(raw: string | undefined, apiKeys: Map<string, string>
       .filter(Boolean),
   );
   for (const tenant of tenants) {
-    const known = apiKeys ? apiKeys.has(tenant) : tenant === "default";
+    const known = apiKeys ? apiKeys.some((key) => key.tenant === tenant) : tenant === "default";
     if (!known) {
       throw new ConfigError(
         `TOOLS_SKIP_APPROVAL: ${tenant} is not a tenant of API_KEYS${apiKeys ? "" : " (without API_KEYS the only tenant is default)"}`,
@@ -202,6 +221,13 @@ function parseSkipApproval(raw: string | undefined, apiKeys: Map<string, string>
 export function listenUrl(host: string, port: number): string {
   const shown = host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host;
   return `http://${shown.includes(":") ? `[${shown}]` : shown}:${port}`;
+}
+
+function notifySecret(values: { NOTIFY_SECRET?: string | undefined }): string {
+  if (!values.NOTIFY_SECRET) {
+    throw new ConfigError("NOTIFY_URL is set, so NOTIFY_SECRET (whsec_<base64>) must be set too");
+  }
+  return values.NOTIFY_SECRET;
 }
 
 /** Loopback only: 127.0.0.0/8, ::1, localhost. */
@@ -225,29 +251,12 @@ export function assertSafeToServe(config: Config): void {
   }
 }
 
-/** `tenant=key,tenant2=key2` → tenant → key. */
-function parseApiKeys(raw: string): Map<string, string> {
-  const keys = new Map<string, string>();
-  for (const pair of raw.split(",")) {
-    const [tenant, key, ...rest] = pair.split("=").map((part) => part.trim());
-    if (!tenant || !key || rest.length > 0 || !/^[A-Za-z0-9_.-]{1,64}$/.test(tenant)) {
-      throw new ConfigError(
-        "API_KEYS must look like tenant=key,tenant2=key2 (tenant: letters, digits, _ . -)",
-      );
-    }
-    if (key.length < 16)
-      throw new ConfigError(`API_KEYS: the key of tenant ${tenant} must be at least 16 characters`);
-    if (keys.has(tenant)) throw new ConfigError(`API_KEYS: tenant ${tenant} appears twice`);
-    keys.set(tenant, key);
-  }
-  return keys;
-}
-
 /** Every secret value in the configuration, for log and storage redaction checks. */
 export function secretsOf(config: Config): string[] {
   return [
     config.polar.accessToken,
     config.openai.apiKey,
-    ...(config.apiKeys?.values() ?? []),
+    config.notify?.secret,
+    ...(config.apiKeys ?? []).map((entry) => entry.key),
   ].filter((value): value is string => typeof value === "string" && value.length > 0);
 }

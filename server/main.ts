@@ -67,7 +67,7 @@ console.log(
     `  Storage:   ${storage.kind === "sqlite" ? `SQLite, ${config.dataDir}/${SQLITE_FILE}` : `PostgreSQL, schema ${config.databaseSchema}, replica ${app.runService.owner}`}`,
     `  Polar:     ${polar.simulator ? `built-in simulator with demo data at ${polar.simulator.url}` : (config.polar.baseUrl ?? config.polar.environment)}`,
     `  Model:     ${config.openai.apiKey || config.openai.baseUrl ? (config.openai.model ?? "gpt-4o-mini") : "none (templates and rules)"}`,
-    `  Auth:      ${config.apiKeys ? `API keys for ${[...config.apiKeys.keys()].join(", ")}` : "off (tenant default)"}`,
+    `  Auth:      ${config.apiKeys ? `API keys ${config.apiKeys.map((key) => `${key.tenant}:${key.name} (${key.role})`).join(", ")}` : "off (tenant default)"}`,
     "",
     "Start Scenario 1 (overage remediation) and see the approval it waits for:",
     `  curl -s -X POST ${url}/v1/workflows/overage-remediation/runs -H "Content-Type: application/json"${authHeader} -d '${JSON.stringify(SCENARIO_1)}'`,

@@ -78,6 +78,43 @@ const MIGRATIONS: ReadonlyArray<(d: SqlDialect) => string[]> = [
       ...(d.kind === "postgres" ? notifyTriggers(d) : []),
     ];
   },
+  // 4 (approver keys): who answered each interrupt, when, with what note and payload.
+  (d) => [
+    `CREATE TABLE ${d.table("run_answers")} (
+      run_id TEXT NOT NULL,
+      interrupt_id TEXT NOT NULL,
+      tenant TEXT NOT NULL,
+      node TEXT NOT NULL,
+      kind TEXT NOT NULL,
+      action TEXT NOT NULL CHECK (action IN ('approved', 'rejected', 'answered')),
+      answered_by TEXT NOT NULL,
+      answered_at ${d.timestampType} NOT NULL,
+      note TEXT,
+      resume ${d.jsonType} NOT NULL,
+      PRIMARY KEY (run_id, interrupt_id)
+    )`,
+  ],
+  // 5 (notices): signed notices waiting for their receiver, kept until delivered or given up.
+  (d) => {
+    const outbox = d.table("notice_outbox");
+    return [
+      `CREATE TABLE ${outbox} (
+        notice_id TEXT PRIMARY KEY,
+        tenant TEXT NOT NULL,
+        run_id TEXT NOT NULL,
+        body TEXT NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at ${d.timestampType} NOT NULL,
+        claimed_until ${d.timestampType},
+        delivered_at ${d.timestampType},
+        given_up_at ${d.timestampType},
+        last_error TEXT,
+        created_at ${d.timestampType} NOT NULL
+      )`,
+      `CREATE INDEX notice_outbox_due_idx ON ${outbox} (next_attempt_at, notice_id)
+        WHERE delivered_at IS NULL AND given_up_at IS NULL`,
+    ];
+  },
 ];
 
 /**

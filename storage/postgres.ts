@@ -1,8 +1,10 @@
 import { PostgresSaver } from "@langchain/langgraph-checkpoint-postgres";
 import pg from "pg";
+import { SqlAnswerLog } from "./answers.ts";
 import { SqlRunEventLog } from "./events.ts";
 import { FencedCheckpointer } from "./fenced.ts";
 import { migrateRegistry, NOTIFY_CHANNEL } from "./migrations.ts";
+import { SqlNoticeOutbox } from "./notices.ts";
 import { isStoreUnavailable } from "./outage.ts";
 import { ConnectionWatch, DATABASE_CONNECT_TIMEOUT_MS } from "./pg-connections.ts";
 import { fenceLease, SqlRunRegistry } from "./registry.ts";
@@ -59,6 +61,8 @@ export async function openPostgresStorage(options: PostgresStorageOptions): Prom
       watch: (onChange) => listener.add(onChange),
       runs: new SqlRunRegistry(client),
       events: new SqlRunEventLog(client),
+      answers: new SqlAnswerLog(client),
+      notices: new SqlNoticeOutbox(client),
       async ping() {
         await client.query(`SELECT 1 FROM ${dialect.table("runs")} LIMIT 1`);
       },

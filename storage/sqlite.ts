@@ -2,9 +2,11 @@ import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { SqliteSaver } from "@langchain/langgraph-checkpoint-sqlite";
 import Database from "better-sqlite3";
+import { SqlAnswerLog } from "./answers.ts";
 import { SqlRunEventLog } from "./events.ts";
 import { FencedCheckpointer } from "./fenced.ts";
 import { migrateRegistry } from "./migrations.ts";
+import { SqlNoticeOutbox } from "./notices.ts";
 import { fenceLease, SqlRunRegistry } from "./registry.ts";
 import { type SqlClient, sqliteDialect } from "./sql.ts";
 import type { Storage } from "./types.ts";
@@ -42,6 +44,8 @@ export async function openSqliteStorage(dataDir: string): Promise<Storage> {
       watch: () => () => {},
       runs: new SqlRunRegistry(client),
       events: new SqlRunEventLog(client),
+      answers: new SqlAnswerLog(client),
+      notices: new SqlNoticeOutbox(client),
       async ping() {
         await client.query("SELECT 1 FROM runs LIMIT 1");
       },

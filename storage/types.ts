@@ -47,6 +47,33 @@ export interface RunRecord {
 export interface PendingResume {
   interrupt_id: string;
   value: unknown;
+  /** Who gave the answer, recorded again (idempotently) when a replica applies it. */
+  answer?: RunAnswer;
+}
+
+/** A person's answer to an interrupt, on record (`run_answers`). */
+export interface RunAnswer {
+  run_id: string;
+  interrupt_id: string;
+  node: string;
+  kind: string;
+  /** `approved` / `rejected` for an approval; `answered` for a choice or a clarification. */
+  action: "approved" | "rejected" | "answered";
+  /** The answering key's name. */
+  answered_by: string;
+  /** ISO 8601, millisecond precision, UTC. */
+  answered_at: string;
+  note: string | null;
+  /** The resume payload as given. */
+  resume: unknown;
+}
+
+/** Every answer given to a run's interrupts; one per interrupt. */
+export interface AnswerLog {
+  /** Stores the answer unless its interrupt already has one (a replica applying it again). */
+  record(tenant: string, answer: RunAnswer): Promise<void>;
+  /** The runs' answers, oldest first. */
+  forRuns(runIds: readonly string[]): Promise<RunAnswer[]>;
 }
 
 /** The right to execute one run, held by one replica; `generation` fences out earlier holders. */
@@ -157,7 +184,7 @@ export interface RunStep {
   created_at: string;
 }
 
-export const RUN_EVENT_TYPES = ["status", "node", "interrupt"] as const;
+export const RUN_EVENT_TYPES = ["status", "node", "interrupt", "answer"] as const;
 export type RunEventType = (typeof RUN_EVENT_TYPES)[number];
 
 /** One thing that happened to a run; `event_id` grows across all runs, in insertion order. */
@@ -181,6 +208,40 @@ export interface RunEventLog {
   after(runId: string, afterEventId: number, limit: number): Promise<RunEvent[]>;
   /** The run's most recent event of that type. */
   latest(runId: string, type: RunEventType): Promise<RunEvent | null>;
+}
+
+/** A signed notice waiting in the outbox (`notice_outbox`) until its receiver takes it. */
+export interface OutboxNotice {
+  /** The `webhook-id`: the same on every attempt. */
+  notice_id: string;
+  tenant: string;
+  run_id: string;
+  /** The exact JSON body, signed and sent as is on every attempt. */
+  body: string;
+  /** Attempts made so far, this one included once claimed. */
+  attempts: number;
+  /** ISO 8601, millisecond precision, UTC. */
+  created_at: string;
+}
+
+/**
+ * Notices kept until delivered (across restarts). A claim leases due notices to one sender
+ * (on PostgreSQL, concurrent claims skip each other's rows), so each attempt is made once.
+ */
+export interface NoticeOutbox {
+  add(notice: Pick<OutboxNotice, "notice_id" | "tenant" | "run_id" | "body">): Promise<void>;
+  /** Up to `limit` notices due now and not claimed, oldest first, leased for `leaseMs`. */
+  claim(limit: number, leaseMs: number): Promise<OutboxNotice[]>;
+  delivered(noticeId: string): Promise<void>;
+  /** A failed attempt: try again after `retryInMs`, or never (null: given up), noting why. */
+  failed(noticeId: string, retryInMs: number | null, error: string): Promise<void>;
+  get(noticeId: string): Promise<NoticeState | null>;
+}
+
+export interface NoticeState extends OutboxNotice {
+  delivered_at: string | null;
+  given_up_at: string | null;
+  last_error: string | null;
 }
 
 /** Something another replica did, heard through the store (PostgreSQL LISTEN/NOTIFY). */
@@ -209,6 +270,8 @@ export interface Storage {
   watch(listener: (change: StoreChange) => void): () => void;
   runs: RunRegistry;
   events: RunEventLog;
+  answers: AnswerLog;
+  notices: NoticeOutbox;
   /** Readiness: resolves when the store answers, throws otherwise. */
   ping(): Promise<void>;
   /** Idempotent. */

@@ -4,6 +4,8 @@ import { BenefitCreate } from "../../polar/schemas.ts";
 import type { WriteTool } from "./types.ts";
 
 const TOOL = "create_benefit";
+/** Which tool made the benefit, in its metadata. */
+const BENEFIT_METADATA = { polar_flows_tool: TOOL };
 
 const input = z.strictObject({
   benefit: BenefitCreate.describe(
@@ -46,14 +48,14 @@ export const createBenefit: WriteTool<typeof input, BenefitPlan, typeof output> 
         : "";
     return {
       message: `Create a ${benefit.type} benefit "${benefit.description}"${credit}?`,
-      proposed_action: { action: TOOL, benefit },
+      proposed_action: { action: TOOL, benefit, metadata: BENEFIT_METADATA },
     };
   },
   async perform(plan, { polar, runId }) {
     const { benefit } = await polar.findOrCreateBenefit({
       key: runId,
       benefit: plan.benefit,
-      metadata: { polar_flows_tool: TOOL },
+      metadata: BENEFIT_METADATA,
     });
     return {
       outcome: "benefit_created",

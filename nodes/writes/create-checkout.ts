@@ -58,6 +58,9 @@ interface CheckoutPlan {
   planned_at: string;
 }
 
+/** The caller's metadata, and which tool made the checkout. */
+const checkoutMetadata = (plan: CheckoutPlan) => ({ ...plan.metadata, polar_flows_tool: TOOL });
+
 export const createCheckout: WriteTool<typeof input, CheckoutPlan, typeof output> = {
   kind: "write",
   name: TOOL,
@@ -88,14 +91,18 @@ export const createCheckout: WriteTool<typeof input, CheckoutPlan, typeof output
   },
   approval(plan) {
     return {
-      message: `Create a ${plan.product.name} checkout for ${plan.customer.email}?`,
+      message:
+        `Create a ${plan.product.name} checkout (product ${plan.product.id}) for ${plan.customer.email} ` +
+        `(customer ${plan.customer.id}); after paying they go to ` +
+        `${plan.success_url ?? "Polar's own confirmation page (no success URL)"}?`,
       proposed_action: {
         action: TOOL,
         customer_id: plan.customer.id,
         customer_email: plan.customer.email,
         product_id: plan.product.id,
         product_name: plan.product.name,
-        ...(plan.success_url ? { success_url: plan.success_url } : {}),
+        success_url: plan.success_url ?? null,
+        metadata: checkoutMetadata(plan),
       },
     };
   },
@@ -105,7 +112,7 @@ export const createCheckout: WriteTool<typeof input, CheckoutPlan, typeof output
       customerId: plan.customer.id,
       productId: plan.product.id,
       ...(plan.success_url ? { successUrl: plan.success_url } : {}),
-      metadata: { ...plan.metadata, polar_flows_tool: TOOL },
+      metadata: checkoutMetadata(plan),
       createdAfter: new Date(Date.parse(plan.planned_at) - CLOCK_SKEW_MARGIN_MS),
     });
     return {

@@ -107,7 +107,7 @@ export const scheduleCancellation: WriteTool<typeof input, CancellationPlan, typ
   approval(plan) {
     const until = plan.subscription.current_period_end;
     return {
-      message: `End ${plan.customer.email}'s ${plan.subscription.product_name} subscription at the end of its period${until ? ` (access until ${formatDate(until)})` : ""}? Nothing is revoked.`,
+      message: `End ${plan.customer.email}'s ${plan.subscription.product_name} subscription (${plan.subscription.id}) at the end of its period${until ? ` (access until ${formatDate(until)})` : ""}${plan.reason ? `, reason: ${plan.reason}` : ""}${plan.comment ? ` ("${plan.comment}")` : ""}? Nothing is revoked.`,
       proposed_action: {
         action: TOOL,
         customer_id: plan.customer.id,
@@ -117,6 +117,7 @@ export const scheduleCancellation: WriteTool<typeof input, CancellationPlan, typ
         cancel_at_period_end: true,
         current_period_end: until,
         ...(plan.reason ? { reason: plan.reason } : {}),
+        ...(plan.comment ? { comment: plan.comment } : {}),
       },
     };
   },

@@ -1,27 +1,37 @@
 /**
- * Bearer keys per tenant (`API_KEYS`). Registered inside the `/v1` scope: every route there
- * needs `Authorization: Bearer <key>` and sees only its tenant's runs. Keys are compared in
- * constant time, over their hashes, against every configured key. Without keys, auth is off and
- * everything belongs to the tenant `default`.
+ * Bearer keys (`API_KEYS`), each with its tenant, name and role. Registered inside the `/v1`
+ * scope: every route there needs `Authorization: Bearer <key>` (or a console session, when a
+ * `session` resolver is given) and sees only its tenant's runs; `request.actor` says who acts.
+ * Keys are compared in constant time, over their hashes, against every configured key. Without
+ * keys, auth is off and the caller is the local approver of tenant `default`.
  */
 import { createHash, timingSafeEqual } from "node:crypto";
-import type { FastifyInstance } from "fastify";
+import type { FastifyInstance, FastifyRequest } from "fastify";
 import fp from "fastify-plugin";
+import { type Actor, LOCAL_ACTOR } from "../../lib/actor.ts";
+import type { ApiKey } from "../api-keys.ts";
 import { ProblemError } from "../problem.ts";
 import { addProblemAnswers } from "../routes/common.ts";
 
-export const DEFAULT_TENANT = "default";
+export const DEFAULT_TENANT = LOCAL_ACTOR.tenant;
 
 declare module "fastify" {
   interface FastifyRequest {
     /** Whose runs this request may see. */
     tenant: string;
+    /** Who makes the request: the key's tenant, name and role. */
+    actor: Actor;
   }
 }
 
 export interface AuthOptions {
-  /** tenant → key; null: auth off. */
-  apiKeys: ReadonlyMap<string, string> | null;
+  /** null: auth off. */
+  apiKeys: readonly ApiKey[] | null;
+  /**
+   * Another way in than a bearer key (the console's session cookie): the actor, or null when
+   * the request carries none. Throws a ProblemError for a session that is there but not valid.
+   */
+  session?: (request: FastifyRequest) => Promise<Actor | null>;
 }
 
 const digest = (value: string) => createHash("sha256").update(value).digest();
@@ -33,8 +43,12 @@ function bearerToken(header: string | undefined): string | null {
 
 async function auth(app: FastifyInstance, options: AuthOptions) {
   app.decorateRequest("tenant", "");
+  app.decorateRequest("actor", null as unknown as Actor);
   const keys = options.apiKeys
-    ? [...options.apiKeys].map(([tenant, key]) => ({ tenant, digest: digest(key) }))
+    ? options.apiKeys.map(({ key, ...actor }) => ({
+        actor: Object.freeze(actor),
+        digest: digest(key),
+      }))
     : null;
 
   // The document says which: a bearer key and its 401, or explicitly open (`security: []`).
@@ -45,18 +59,27 @@ async function auth(app: FastifyInstance, options: AuthOptions) {
 
   app.addHook("onRequest", async (request, reply) => {
     if (!keys) {
-      request.tenant = DEFAULT_TENANT;
+      request.actor = LOCAL_ACTOR;
+      request.tenant = LOCAL_ACTOR.tenant;
       return;
     }
     const token = bearerToken(request.headers.authorization);
+    if (token === null && options.session) {
+      const actor = await options.session(request);
+      if (actor) {
+        request.actor = actor;
+        request.tenant = actor.tenant;
+        return;
+      }
+    }
     const presented = digest(token ?? "");
-    let tenant: string | null = null;
+    let actor: Actor | null = null;
     // No early exit: the time taken does not depend on which key (if any) matched.
     for (const key of keys) {
-      if (timingSafeEqual(key.digest, presented) && token !== null && tenant === null)
-        tenant = key.tenant;
+      if (timingSafeEqual(key.digest, presented) && token !== null && actor === null)
+        actor = key.actor;
     }
-    if (tenant === null) {
+    if (actor === null) {
       reply.header("www-authenticate", 'Bearer realm="polar-flows"');
       throw new ProblemError(
         401,
@@ -65,7 +88,8 @@ async function auth(app: FastifyInstance, options: AuthOptions) {
           : "The API key is not valid.",
       );
     }
-    request.tenant = tenant;
+    request.actor = actor;
+    request.tenant = actor.tenant;
   });
 }
 

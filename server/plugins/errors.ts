@@ -21,6 +21,8 @@ import { PROBLEM_CONTENT_TYPE, ProblemError } from "../problem.ts";
 /** Seconds a caller is told to wait while the store does not answer. */
 const STORE_RETRY_AFTER_SECONDS = 2;
 
+import { ApproverRequiredError } from "../../lib/actor.ts";
+
 export const BODY_LIMIT_BYTES = 64 * 1024;
 /** JSON nesting allowed in bodies; deeper is a 400, not a stack overflow later on. */
 const MAX_JSON_DEPTH = 32;
@@ -95,6 +97,7 @@ export function toProblem(
   if (error instanceof DomainError) {
     return problemFor(error.code, error.message, { errors: error.issues });
   }
+  if (error instanceof ApproverRequiredError) return problemFor("approver_required", error.message);
   if (error instanceof PolarGatewayError) return polarProblem(error);
   if (error instanceof RequestValidationError) return validationProblem(error);
   if (isStoreUnavailable(error)) {

@@ -18,7 +18,7 @@ export const eventRoutes: FastifyPluginAsyncZod<EventRoutesOptions> = async (app
         tags: ["runs"],
         summary: "The run's events (server-sent events)",
         description:
-          "`status` (data: the run), `node` (data: `{ node, update }`) and `interrupt` (data: `{ interrupt }`) events, each with an `id`. Send `Last-Event-ID` to get only what came after it. The stream ends when the run pauses for a person or ends.",
+          "`status` (data: the run), `node` (data: `{ node, update }`), `interrupt` (data: `{ interrupt }`) and `answer` (data: who answered an interrupt, when, the note and the payload) events, each with an `id`. Send `Last-Event-ID` to get only what came after it. The stream ends when the run pauses for a person or ends.",
         params: z.object({ run_id: RunId }),
         headers: z.looseObject({
           "last-event-id": z

@@ -16,6 +16,7 @@ import {
   type Tool as McpTool,
 } from "@modelcontextprotocol/sdk/types.js";
 import type { FastifyInstance } from "fastify";
+import type { Actor } from "../../lib/actor.ts";
 import { problem } from "../../lib/errors.ts";
 import type { PolarGateway } from "../../polar/gateway.ts";
 import { invokeTool } from "../../tools/invoke.ts";
@@ -49,7 +50,7 @@ const mcpTools: McpTool[] = tools.map((tool) => ({
   },
 }));
 
-function mcpServer(context: { tenant: string; runs: ToolRuns; options: McpRoutesOptions }): Server {
+function mcpServer(context: { actor: Actor; runs: ToolRuns; options: McpRoutesOptions }): Server {
   const server = new Server(
     { name: "polar-flows", version: "0.1.0" },
     { capabilities: { tools: {} }, instructions: INSTRUCTIONS },
@@ -59,10 +60,12 @@ function mcpServer(context: { tenant: string; runs: ToolRuns; options: McpRoutes
     const key = request.params._meta?.[IDEMPOTENCY_META_KEY];
     try {
       const answer = await invokeTool(request.params.name, request.params.arguments ?? {}, {
-        tenant: context.tenant,
+        tenant: context.actor.tenant,
         polar: context.options.polar,
         runs: context.runs,
-        skipApproval: context.options.skipApprovalTenants.has(context.tenant),
+        skipApproval:
+          context.actor.role === "approver" &&
+          context.options.skipApprovalTenants.has(context.actor.tenant),
         ...(context.options.now ? { now: context.options.now } : {}),
         ...(typeof key === "string" && key.length > 0 ? { idempotencyKey: key } : {}),
       });
@@ -82,7 +85,7 @@ function mcpServer(context: { tenant: string; runs: ToolRuns; options: McpRoutes
 
 export async function mcpRoutes(app: FastifyInstance, options: McpRoutesOptions) {
   app.post("/mcp", { schema: { hide: true } }, async (request, reply) => {
-    const server = mcpServer({ tenant: request.tenant, runs: app.runService, options });
+    const server = mcpServer({ actor: request.actor, runs: app.runService, options });
     const transport = new StreamableHTTPServerTransport({
       sessionIdGenerator: undefined,
       enableJsonResponse: true,

@@ -64,7 +64,7 @@ export const requestRoutes: FastifyPluginAsyncZod<RequestRoutesOptions> = async 
           wait,
           metadata: { ...metadata, interpretation: routed.interpretation },
         },
-        { idempotencyKey: request.headers["idempotency-key"] },
+        { idempotencyKey: request.headers["idempotency-key"], actor: request.actor },
       );
       return reply.code(created ? 201 : 200).send(run);
     },

@@ -44,13 +44,13 @@ export const runRoutes: FastifyPluginAsyncZod = async (app) => {
         tags: ["runs"],
         summary: "Answer the pending interrupt, or retry a failed run",
         description:
-          "With `resume`: the answer to the interrupt the run waits for (400 when it does not fit its `resume_schema`; the run stays interrupted). Without `resume` (`{}`): retries a run that failed with a retryable error, from its last checkpoint. 409 when the run is not waiting for that.",
+          "With `resume`: the answer to the interrupt the run waits for (400 when it does not fit its `resume_schema`; the run stays interrupted). Without `resume` (`{}`): retries a run that failed with a retryable error, from its last checkpoint. 409 when the run is not waiting for that. Answering needs an approver key (403 `approver-required` for an agent key); any key may retry.",
         params: RunParams,
         body: ResumeBody,
-        response: { 200: Run, ...problems(400, 404, 409) },
+        response: { 200: Run, ...problems(400, 403, 404, 409) },
       },
     },
-    async (request) => app.runService.resume(request.tenant, request.params.run_id, request.body),
+    async (request) => app.runService.resume(request.actor, request.params.run_id, request.body),
   );
 
   app.post(

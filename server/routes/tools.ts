@@ -138,7 +138,8 @@ export const toolRoutes: FastifyPluginAsyncZod<ToolRoutesOptions> = async (app, 
           tenant: request.tenant,
           polar: options.polar,
           runs: app.runService,
-          skipApproval: options.skipApprovalTenants.has(request.tenant),
+          skipApproval:
+            request.actor.role === "approver" && options.skipApprovalTenants.has(request.tenant),
           ...(options.now ? { now: options.now } : {}),
           ...((fromBody ?? fromHeader) !== undefined
             ? { idempotencyKey: (fromBody ?? fromHeader)! }

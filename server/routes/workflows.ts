@@ -27,14 +27,14 @@ export const workflowRoutes: FastifyPluginAsyncZod = async (app) => {
         tags: ["workflows"],
         summary: "Start a run",
         description:
-          "Validates `input` against the workflow's schema, creates the run and executes it. With `wait: true` (the default) it answers when the run pauses for a person or ends, or after a bounded wait with the run still `running`.",
+          "Validates `input` against the workflow's schema, creates the run and executes it. With `wait: true` (the default) it answers when the run pauses for a person or ends, or after a bounded wait with the run still `running`. Only an approver key may start a run with `require_approval: false` (403 `approver-required`).",
         params: z.object({ name: z.string().min(1).max(100) }),
         headers: IdempotencyHeaders,
         body: StartRunBody,
         response: {
           201: Run.describe("The new run."),
           200: Run.describe("The run an earlier request with the same Idempotency-Key started."),
-          ...problems(400, 404, 409, 422),
+          ...problems(400, 403, 404, 409, 422),
         },
       },
     },
@@ -43,7 +43,7 @@ export const workflowRoutes: FastifyPluginAsyncZod = async (app) => {
         request.tenant,
         request.params.name,
         request.body,
-        { idempotencyKey: request.headers["idempotency-key"] },
+        { idempotencyKey: request.headers["idempotency-key"], actor: request.actor },
       );
       return reply.code(created ? 201 : 200).send(run);
     },

@@ -20,6 +20,7 @@ export interface TestServerOptions {
   simulator?: SimulatorOptions;
   gateway?: Partial<PolarGatewayOptions>;
   eventKeepAliveMs?: number;
+  notices?: { retryDelaysMs?: number[]; pollMs?: number };
 }
 
 export interface TestServer {
@@ -67,6 +68,7 @@ export async function startTestServer(
     polar: gatewayFor(simulator, options.gateway),
     ...(options.logger ? { logger: options.logger } : {}),
     ...(options.eventKeepAliveMs ? { eventKeepAliveMs: options.eventKeepAliveMs } : {}),
+    ...(options.notices ? { notices: options.notices } : {}),
   });
   const url = await app.listen({ port: 0, host: "127.0.0.1" });
   let closing: Promise<void> | undefined;

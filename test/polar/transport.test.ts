@@ -2,23 +2,13 @@
  * The transport's read and write paths and its views, through the simulator over HTTP: a
  * write that Polar may have applied is never repeated blindly; views share one connection.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { PolarGatewayError } from "../../polar/errors.ts";
-import type { PolarGateway } from "../../polar/gateway.ts";
 import { CUSTOMERS, SUBSCRIPTIONS } from "../../polar/simulator/seed.ts";
-import { gatewayFor, requestsTo, startTestPolar, type TestSimulator } from "../helpers/polar.ts";
+import { gatewayFor, requestsTo } from "../helpers/polar.ts";
+import { polar, simulator, useGateway } from "./gateway/helpers.ts";
 
-let simulator: TestSimulator;
-let polar: PolarGateway;
-
-beforeAll(async () => {
-  ({ simulator, gateway: polar } = await startTestPolar());
-});
-afterAll(() => simulator.close());
-beforeEach(() => {
-  simulator.reset();
-  simulator.clearRequests();
-});
+useGateway();
 
 const event = { name: "api_request", external_customer_id: CUSTOMERS.ada.externalId };
 

@@ -17,6 +17,7 @@ const RUN_FIELDS = [
   "output",
   "error",
   "checkpoint_id",
+  "answers",
   "created_at",
   "updated_at",
 ].sort();
@@ -331,8 +332,21 @@ describeEachBackend("scenarios over HTTP", (backend) => {
     const rest = await readEvents(server, run.run_id, { lastEventId: lastSeen });
     expect(rest.events.every((event) => Number(event.id) > Number(lastSeen))).toBe(true);
     expect(
-      rest.events.map((event) => (event.event === "node" ? event.data.node : event.data.status)),
-    ).toEqual(["running", "approve_checkout", "create_checkout", "draft_email", "completed"]);
+      rest.events.map((event) =>
+        event.event === "node"
+          ? event.data.node
+          : event.event === "answer"
+            ? `answer:${event.data.action}`
+            : event.data.status,
+      ),
+    ).toEqual([
+      "answer:approved",
+      "running",
+      "approve_checkout",
+      "create_checkout",
+      "draft_email",
+      "completed",
+    ]);
 
     // Replay from the middle: exactly the events after that id.
     const everything = await readEvents(server, run.run_id);

@@ -150,7 +150,9 @@ describeEachBackend("a LangChain agent on the tools", (backend) => {
           status: "interrupted",
           interrupt: {
             kind: "approval",
-            message: "Create a Pro checkout for ada@example.com?",
+            message: expect.stringContaining(
+              `Create a Pro checkout (product ${PRODUCTS.pro.id}) for ada@example.com (customer ${CUSTOMERS.ada.id})`,
+            ),
             proposed_action: { customer_id: CUSTOMERS.ada.id, product_id: PRODUCTS.pro.id },
           },
         },

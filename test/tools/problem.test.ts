@@ -18,6 +18,7 @@ function failedRun(code: string, retryable = false): Run {
     status: "failed",
     input: {},
     metadata: {},
+    answers: [],
     interrupt: null,
     output: null,
     error: { code, message: "it failed", retryable },

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from "vitest";
+import { LOCAL_ACTOR } from "../../lib/actor.ts";
 import { getWriteTool } from "../../nodes/writes/index.ts";
 import { PolarGatewayError } from "../../polar/errors.ts";
 import { CHECKOUT_KEY_FIELD, PolarGateway } from "../../polar/gateway.ts";
@@ -17,7 +18,7 @@ describeEachBackend("tools", (backend) => {
   beforeEach(() => harness.reset());
 
   const approve = async (runId: string, approved = true) =>
-    harness.service.resume("default", runId, { resume: { approved }, wait: true });
+    harness.service.resume(LOCAL_ACTOR, runId, { resume: { approved }, wait: true });
 
   describe("writes: runs of tool-write, approved by a person", () => {
     test("create_checkout: pending approval (2 reads), then one checkout for the customer's Polar id (2 more)", async () => {
@@ -35,7 +36,9 @@ describeEachBackend("tools", (backend) => {
           interrupt: {
             kind: "approval",
             node: "approve_write",
-            message: "Create a Pro checkout for ada@example.com?",
+            message: expect.stringContaining(
+              `Create a Pro checkout (product ${PRODUCTS.pro.id}) for ada@example.com (customer ${CUSTOMERS.ada.id})`,
+            ),
             proposed_action: { customer_id: CUSTOMERS.ada.id, product_id: PRODUCTS.pro.id },
           },
         },
@@ -131,7 +134,7 @@ describeEachBackend("tools", (backend) => {
         reason: "too_expensive",
       });
       expect(pending.run!.interrupt!.message).toMatch(
-        /^End grace@example\.com's Pro subscription at the end of its period \(access until .+\)\? Nothing is revoked\.$/,
+        /^End grace@example\.com's Pro subscription \([0-9a-f-]{36}\) at the end of its period \(access until .+\), reason: too_expensive\? Nothing is revoked\.$/,
       );
       harness.simulator.clearRequests();
       const done = await approve(pending.run!.run_id);

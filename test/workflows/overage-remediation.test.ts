@@ -36,7 +36,11 @@ describeEachBackend("overage-remediation", (backend) => {
     expect(result.interrupt).toMatchObject({
       node: "approve_checkout",
       kind: "approval",
-      message: "Create a Pro checkout for ada@example.com (usage 150% of 10,000)?",
+      message: expect.stringMatching(
+        new RegExp(
+          `^Create a Pro checkout \\(product ${PRODUCTS.pro.id}\\) for ada@example\\.com \\(customer ${CUSTOMERS.ada.id}\\): usage 15,000 of 10,000 \\(150%\\) on Starter; after paying they go to `,
+        ),
+      ),
       proposed_action: {
         action: "create_checkout",
         customer_id: CUSTOMERS.ada.id,
