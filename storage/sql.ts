@@ -19,6 +19,8 @@ export interface SqlDialect {
   duration(ms: number): unknown;
   /** Appended to a `SELECT` that claims rows, so concurrent claimers pass each other's by. */
   readonly skipLocked: string;
+  /** The text at `path` (plain keys) inside a JSON column, as SQL. */
+  jsonText(column: string, path: readonly string[]): string;
   readJson(value: unknown): unknown;
   readTimestamp(value: unknown): string;
 }
@@ -42,6 +44,7 @@ export const sqliteDialect: SqlDialect = {
   duration: (ms) => `+${ms / 1000} seconds`,
   // One connection, one statement at a time: nothing to skip.
   skipLocked: "",
+  jsonText: (column, path) => `json_extract(${column}, '$.${path.join(".")}')`,
   readJson: (value) => (value == null ? null : JSON.parse(value as string)),
   readTimestamp: (value) => value as string,
 };
@@ -64,6 +67,7 @@ export function postgresDialect(schema: string): SqlDialect {
     nowPlus: "date_trunc('milliseconds', statement_timestamp()) + CAST(? AS INTERVAL)",
     duration: (ms) => `${Math.round(ms)} milliseconds`,
     skipLocked: "FOR UPDATE SKIP LOCKED",
+    jsonText: (column, path) => `${column} #>> '{${path.join(",")}}'`,
     // node-postgres already parses JSONB values and turns TIMESTAMPTZ into a Date.
     readJson: (value) => value ?? null,
     readTimestamp: (value) => (value as Date).toISOString(),
