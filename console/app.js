@@ -44,7 +44,15 @@ async function show() {
     else await runPage(view, { runId: where.runId, signal });
   } catch (error) {
     if (signal.aborted || (error instanceof ApiError && error.status === 401)) return;
-    replace(view, h("div", { class: "panel" }, h("h1", {}, "Something went wrong"), h("p", { class: "error" }, error.message)));
+    replace(
+      view,
+      h(
+        "div",
+        { class: "panel" },
+        h("h1", {}, "Something went wrong"),
+        h("p", { class: "error" }, error.message),
+      ),
+    );
   }
 }
 
@@ -72,7 +80,11 @@ function signInForm(reason) {
     "form",
     { class: "sign-in panel", "aria-labelledby": "sign-in-title" },
     h("h1", { id: "sign-in-title" }, "Sign in to the console"),
-    h("p", { class: "muted" }, "Use an approver key from API_KEYS (tenant:name:approver=key). Agent keys cannot answer for a person."),
+    h(
+      "p",
+      { class: "muted" },
+      "Use an approver key from API_KEYS (tenant:name:approver=key). Agent keys cannot answer for a person.",
+    ),
     h("div", { class: "field" }, h("label", { for: "api-key" }, "API key"), key),
     message,
     h("div", { class: "buttons" }, h("button", { type: "submit", class: "primary" }, "Sign in")),
@@ -107,7 +119,15 @@ document.getElementById("sign-out").addEventListener("click", async () => {
 // Links inside the console change the page without reloading it.
 document.addEventListener("click", (event) => {
   const anchor = event.target.closest?.("a[href^='/console']");
-  if (!anchor || anchor.target || event.metaKey || event.ctrlKey || event.shiftKey || event.button !== 0) return;
+  if (
+    !anchor ||
+    anchor.target ||
+    event.metaKey ||
+    event.ctrlKey ||
+    event.shiftKey ||
+    event.button !== 0
+  )
+    return;
   event.preventDefault();
   navigate(anchor.getAttribute("href"));
 });

@@ -5,8 +5,8 @@
  * stream until it pauses or ends.
  */
 import { api, followEvents } from "./api.js";
-import { announce, h, link, replace, statusBadge } from "./dom.js";
 import { decisionCard } from "./decision.js";
+import { announce, h, link, replace, statusBadge } from "./dom.js";
 
 const REFRESH_MS = 3_000;
 const MOST_PAGES = 5;
@@ -23,10 +23,12 @@ async function waitingRuns() {
     if (!cursor) break;
   }
   // Oldest first: the run that has waited longest is at the top.
-  return runs.filter((run) => run.interrupt).sort((a, b) => a.updated_at.localeCompare(b.updated_at));
+  return runs
+    .filter((run) => run.interrupt)
+    .sort((a, b) => a.updated_at.localeCompare(b.updated_at));
 }
 
-/** What a finished run produced, in one line: the checkout link, or how it ended. */
+/** What an answered run came to, in one line: the checkout link, or how it ended. */
 export function outcomeLine(run) {
   const checkout = run.output?.checkout?.url;
   return h(
@@ -34,9 +36,9 @@ export function outcomeLine(run) {
     { class: "outcome" },
     statusBadge(run.status),
     " ",
-    checkout ? h("span", {}, "Checkout: ", link(checkout)) : run.output?.detail ?? run.error?.message ?? "",
-    " ",
-    h("a", { href: `/console/runs/${run.run_id}` }, "Open run"),
+    checkout
+      ? h("span", {}, "Checkout: ", link(checkout))
+      : (run.output?.detail ?? run.error?.message ?? ""),
   );
 }
 
@@ -48,12 +50,18 @@ export async function approvalsPage(view, { signal }) {
   replace(
     view,
     h("div", { class: "page-head" }, h("h1", {}, "Approvals ", count), live),
-    h("p", { class: "lede" }, "Runs waiting for a person, oldest first. Nothing reaches Polar until you answer."),
+    h(
+      "p",
+      { class: "lede" },
+      "Runs waiting for a person, oldest first. Nothing reaches Polar until you answer.",
+    ),
     list,
     answered,
   );
   /** Cards on screen, by run id, with the interrupt each shows. */
   const shown = new Map();
+  /** Interrupts answered here: a list read before the answer still has them. */
+  const answeredHere = new Set();
 
   const follow = (run, status) => {
     const stop = followEvents(run.run_id, {
@@ -92,9 +100,10 @@ export async function approvalsPage(view, { signal }) {
       }
     }
     for (const run of runs) {
-      if (shown.has(run.run_id)) continue;
+      if (shown.has(run.run_id) || answeredHere.has(run.interrupt.id)) continue;
       const card = decisionCard(run, {
         onAnswered: (resumed, status) => {
+          answeredHere.add(run.interrupt.id);
           shown.delete(run.run_id);
           answered.prepend(card);
           follow(resumed, status);
@@ -108,12 +117,17 @@ export async function approvalsPage(view, { signal }) {
       shown.set(run.run_id, { card, interruptId: run.interrupt.id });
     }
     // Oldest first, whatever arrived when; cards already in place are left alone (focus, typing).
-    const order = runs.map((run) => shown.get(run.run_id)?.card).filter(Boolean);
+    const order = runs
+      .filter((run) => !answeredHere.has(run.interrupt.id))
+      .map((run) => shown.get(run.run_id)?.card)
+      .filter(Boolean);
     const inPlace =
-      order.length === list.children.length && order.every((card, index) => list.children[index] === card);
+      order.length === list.children.length &&
+      order.every((card, index) => list.children[index] === card);
     if (!inPlace) list.replaceChildren(...order);
     replace(count, shown.size > 0 ? String(shown.size) : "");
-    if (shown.size === 0) list.replaceChildren(h("p", { class: "empty" }, "Nothing waits for you."));
+    if (shown.size === 0)
+      list.replaceChildren(h("p", { class: "empty" }, "Nothing waits for you."));
   };
 
   await refresh();

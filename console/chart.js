@@ -32,13 +32,23 @@ export function usageChart(byGroup, { what = "group", total, limit } = {}) {
     role: "img",
     "aria-label": plain(`${name}: ${summary || "no usage"}`),
   });
-  chart.append(svg("title", {}, `${name}${total !== undefined ? ` (total ${number.format(total)}${limit ? ` of ${number.format(limit)}` : ""})` : ""}`));
+  chart.append(
+    svg(
+      "title",
+      {},
+      `${name}${total !== undefined ? ` (total ${number.format(total)}${limit ? ` of ${number.format(limit)}` : ""})` : ""}`,
+    ),
+  );
   const barSpace = WIDTH - LABEL_WIDTH - VALUE_WIDTH;
   bars.forEach(([group, count], index) => {
     const y = index * ROW + 4;
     const label = group.length > 26 ? `${group.slice(0, 25)}…` : group;
     chart.append(
-      svg("text", { x: LABEL_WIDTH - 8, y: y + 15, "text-anchor": "end", class: "chart-label" }, label),
+      svg(
+        "text",
+        { x: LABEL_WIDTH - 8, y: y + 15, "text-anchor": "end", class: "chart-label" },
+        label,
+      ),
       svg("rect", {
         x: LABEL_WIDTH,
         y,

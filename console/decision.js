@@ -6,7 +6,7 @@
  */
 import { api } from "./api.js";
 import { usageChart } from "./chart.js";
-import { customerOf, fields, h, humanize, replace, ago } from "./dom.js";
+import { ago, customerOf, fields, h, humanize, replace } from "./dom.js";
 
 /** A clarification's options: the enum of its required answer field (`decision`). */
 function clarificationOptions(schema) {
@@ -50,7 +50,11 @@ export function decisionCard(run, { onAnswered, onGone, showRunLink = true }) {
       h(
         "figure",
         { class: "usage" },
-        usageChart(action.usage_by_group, { what, total: action.usage_total, limit: action.usage_limit }),
+        usageChart(action.usage_by_group, {
+          what,
+          total: action.usage_total,
+          limit: action.usage_limit,
+        }),
         h(
           "figcaption",
           {},
@@ -72,12 +76,27 @@ export function decisionCard(run, { onAnswered, onGone, showRunLink = true }) {
     );
   }
   card.append(
-    h("details", { class: "proposed", open: true }, h("summary", {}, "Proposed action"), fields(action, { skip: ["usage_by_group"] })),
+    h(
+      "details",
+      { class: "proposed", open: true },
+      h("summary", {}, "Proposed action"),
+      fields(action, { skip: ["usage_by_group"] }),
+    ),
   );
 
   const form = h("form", { class: "answer" });
-  const note = h("textarea", { id: `${id}-note`, rows: "2", maxlength: "2000", placeholder: "Why, for the record" });
-  const noteField = h("div", { class: "field" }, h("label", { for: `${id}-note` }, "Note (optional)"), note);
+  const note = h("textarea", {
+    id: `${id}-note`,
+    rows: "2",
+    maxlength: "2000",
+    placeholder: "Why, for the record",
+  });
+  const noteField = h(
+    "div",
+    { class: "field" },
+    h("label", { for: `${id}-note` }, "Note (optional)"),
+    note,
+  );
   const buttons = h("div", { class: "buttons" });
   const send = async (resume, verb) => {
     for (const button of form.querySelectorAll("button")) button.disabled = true;
@@ -101,7 +120,8 @@ export function decisionCard(run, { onAnswered, onGone, showRunLink = true }) {
       replace(status, h("span", { class: "error" }, error.message));
     }
   };
-  const withNote = (answer) => (note.value.trim() ? { ...answer, note: note.value.trim() } : answer);
+  const withNote = (answer) =>
+    note.value.trim() ? { ...answer, note: note.value.trim() } : answer;
 
   if (interrupt.kind === "approval") {
     buttons.append(
@@ -128,7 +148,13 @@ export function decisionCard(run, { onAnswered, onGone, showRunLink = true }) {
         h(
           "label",
           { class: "option" },
-          h("input", { type: "radio", name: `${id}-option`, value: option.value, required: true, checked: index === 0 }),
+          h("input", {
+            type: "radio",
+            name: `${id}-option`,
+            value: option.value,
+            required: true,
+            checked: index === 0,
+          }),
           h("span", {}, option.label),
           choice ? h("code", {}, option.value) : null,
         ),
@@ -140,7 +166,9 @@ export function decisionCard(run, { onAnswered, onGone, showRunLink = true }) {
       event.preventDefault();
       const picked = form.querySelector(`input[name="${id}-option"]:checked`)?.value;
       if (!picked) return;
-      const resume = choice ? { subscription_id: picked } : withNote({ [clarification.field]: picked });
+      const resume = choice
+        ? { subscription_id: picked }
+        : withNote({ [clarification.field]: picked });
       send(resume, "Answered");
     });
   }

@@ -3,7 +3,8 @@
  * (never HTML) and makes invisible and direction-changing characters visible, so a customer
  * name or note from Polar cannot hide or reorder what an approver reads.
  */
-const INVISIBLE = /[\u00AD\u061C\u180E\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u2069\uFEFF]/gu;
+const INVISIBLE =
+  /[\u00AD\u061C\u180E\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u2069\uFEFF]/gu;
 
 /** Text as a fragment, each invisible or bidi control shown as a marked `U+XXXX`. */
 export function shown(text) {

@@ -7,15 +7,17 @@ import { h } from "./dom.js";
 
 let mermaidReady;
 function loadMermaid() {
-  mermaidReady ??= import("/console/vendor/mermaid/mermaid.esm.min.mjs").then(({ default: mermaid }) => {
-    mermaid.initialize({
-      startOnLoad: false,
-      securityLevel: "strict",
-      theme: "neutral",
-      flowchart: { htmlLabels: false },
-    });
-    return mermaid;
-  });
+  mermaidReady ??= import("/console/vendor/mermaid/mermaid.esm.min.mjs").then(
+    ({ default: mermaid }) => {
+      mermaid.initialize({
+        startOnLoad: false,
+        securityLevel: "strict",
+        theme: "neutral",
+        flowchart: { htmlLabels: false },
+      });
+      return mermaid;
+    },
+  );
   return mermaidReady;
 }
 
@@ -24,7 +26,10 @@ let drawings = 0;
 /** `current`: the node the run is at (or null); `done`: nodes it ran. */
 export async function drawGraph(container, source, { current, done = [] }) {
   const known = new Set([...source.matchAll(/^\s*([A-Za-z_][\w]*)\(/gm)].map((match) => match[1]));
-  const marks = ["classDef done fill:#e7f6ec,stroke:#2f855a;", "classDef current fill:#fde68a,stroke:#b45309,stroke-width:3px;"];
+  const marks = [
+    "classDef done fill:#e7f6ec,stroke:#2f855a;",
+    "classDef current fill:#fde68a,stroke:#b45309,stroke-width:3px;",
+  ];
   const ran = done.filter((node) => known.has(node) && node !== current);
   if (ran.length > 0) marks.push(`class ${ran.join(",")} done;`);
   if (current && known.has(current)) marks.push(`class ${current} current;`);
@@ -35,9 +40,14 @@ export async function drawGraph(container, source, { current, done = [] }) {
     const { svg } = await mermaid.render(`workflow-graph-${++drawings}`, text);
     const drawing = new DOMParser().parseFromString(svg, "image/svg+xml").documentElement;
     drawing.setAttribute("role", "img");
-    drawing.setAttribute("aria-label", `Workflow graph${current ? `, current step ${current}` : ""}`);
+    drawing.setAttribute(
+      "aria-label",
+      `Workflow graph${current ? `, current step ${current}` : ""}`,
+    );
     container.replaceChildren(document.importNode(drawing, true));
   } catch (error) {
-    container.replaceChildren(h("p", { class: "muted" }, `The graph could not be drawn: ${error.message}`));
+    container.replaceChildren(
+      h("p", { class: "muted" }, `The graph could not be drawn: ${error.message}`),
+    );
   }
 }

@@ -5,7 +5,18 @@
  */
 import { api, followEvents } from "./api.js";
 import { decisionCard } from "./decision.js";
-import { announce, customerOf, day, fields, h, humanize, json, link, replace, statusBadge, when } from "./dom.js";
+import {
+  announce,
+  customerOf,
+  day,
+  h,
+  humanize,
+  json,
+  link,
+  replace,
+  statusBadge,
+  when,
+} from "./dom.js";
 import { drawGraph } from "./graph.js";
 
 const WATCH_WAITING_MS = 3_000;
@@ -16,9 +27,23 @@ function section(title, ...children) {
 
 function outputView(run) {
   const output = run.output;
-  if (!output) return h("p", { class: "muted" }, run.error ? `${run.error.code}: ${run.error.message}` : "No output yet.");
+  if (!output)
+    return h(
+      "p",
+      { class: "muted" },
+      run.error ? `${run.error.code}: ${run.error.message}` : "No output yet.",
+    );
   const parts = [];
-  if (output.outcome) parts.push(h("p", {}, h("strong", {}, "Outcome: "), humanize(output.outcome), output.detail ? ` — ${output.detail}` : ""));
+  if (output.outcome)
+    parts.push(
+      h(
+        "p",
+        {},
+        h("strong", {}, "Outcome: "),
+        humanize(output.outcome),
+        output.detail ? ` — ${output.detail}` : "",
+      ),
+    );
   if (output.checkout?.url) {
     parts.push(
       h(
@@ -26,18 +51,28 @@ function outputView(run) {
         { class: "checkout" },
         h("strong", {}, "Checkout link: "),
         link(output.checkout.url),
-        output.checkout.expires_at ? h("span", { class: "muted" }, ` (expires ${when(output.checkout.expires_at)})`) : "",
+        output.checkout.expires_at
+          ? h("span", { class: "muted" }, ` (expires ${when(output.checkout.expires_at)})`)
+          : "",
       ),
     );
   }
-  if (output.access_until) parts.push(h("p", {}, h("strong", {}, "Access until: "), day(output.access_until)));
-  const email = output.email ?? (output.message ? { body: output.message, generated_by: output.message_generated_by } : null);
+  if (output.access_until)
+    parts.push(h("p", {}, h("strong", {}, "Access until: "), day(output.access_until)));
+  const email =
+    output.email ??
+    (output.message ? { body: output.message, generated_by: output.message_generated_by } : null);
   if (email) {
     parts.push(
       h(
         "div",
         { class: "email" },
-        h("h3", {}, "Drafted email", email.generated_by ? h("span", { class: "muted" }, ` (${email.generated_by})`) : ""),
+        h(
+          "h3",
+          {},
+          "Drafted email",
+          email.generated_by ? h("span", { class: "muted" }, ` (${email.generated_by})`) : "",
+        ),
         email.subject ? h("p", { class: "subject" }, email.subject) : null,
         h("div", { class: "email-body" }, email.body ?? ""),
       ),
@@ -75,7 +110,11 @@ export async function runPage(view, { runId, signal }) {
   const meta = h("p", { class: "meta" });
   const actions = h("div", { class: "buttons" });
   const decision = h("div", {});
-  const graph = h("div", { class: "graph", "aria-live": "off" }, h("p", { class: "muted" }, "Drawing…"));
+  const graph = h(
+    "div",
+    { class: "graph", "aria-live": "off" },
+    h("p", { class: "muted" }, "Drawing…"),
+  );
   const output = h("div", {});
   const answers = h("div", {});
   const timeline = h("ol", { class: "timeline" });
@@ -89,17 +128,29 @@ export async function runPage(view, { runId, signal }) {
       "div",
       { class: "run-grid" },
       h("div", {}, section("Workflow", graph), section("Checkpoints", timeline, state)),
-      h("div", {}, section("Output", output), section("Answers", answers), section("Live events", events)),
+      h(
+        "div",
+        {},
+        section("Output", output),
+        section("Answers", answers),
+        section("Live events", events),
+      ),
     ),
   );
 
   let checkpoints = [];
   const showCheckpoint = async (checkpoint, button) => {
-    for (const other of timeline.querySelectorAll("button")) other.setAttribute("aria-pressed", "false");
+    for (const other of timeline.querySelectorAll("button"))
+      other.setAttribute("aria-pressed", "false");
     button.setAttribute("aria-pressed", "true");
     try {
       const at = await api("GET", `/v1/runs/${run.run_id}/checkpoints/${checkpoint.checkpoint_id}`);
-      replace(state, h("h3", {}, `State at step ${at.step}`), at.next.length ? h("p", { class: "muted" }, `Next: ${at.next.join(", ")}`) : null, json(at.values));
+      replace(
+        state,
+        h("h3", {}, `State at step ${at.step}`),
+        at.next.length ? h("p", { class: "muted" }, `Next: ${at.next.join(", ")}`) : null,
+        json(at.values),
+      );
     } catch (error) {
       replace(state, h("p", { class: "error" }, error.message));
     }
@@ -120,14 +171,18 @@ export async function runPage(view, { runId, signal }) {
         return h("li", {}, button);
       }),
     );
-    if (checkpoints.length === 0) timeline.append(h("li", { class: "muted" }, "No checkpoints yet."));
+    if (checkpoints.length === 0)
+      timeline.append(h("li", { class: "muted" }, "No checkpoints yet."));
   };
   const redrawGraph = () => {
     if (!workflow) return;
     const current =
       run.interrupt?.node ??
       (run.status === "completed" ? "__end__" : (checkpoints[0]?.next[0] ?? null));
-    drawGraph(graph, workflow.mermaid, { current, done: checkpoints.flatMap((checkpoint) => checkpoint.ran) });
+    drawGraph(graph, workflow.mermaid, {
+      current,
+      done: checkpoints.flatMap((checkpoint) => checkpoint.ran),
+    });
   };
 
   const act = async (label, path, body) => {
@@ -151,14 +206,34 @@ export async function runPage(view, { runId, signal }) {
       h("span", {}, `Started ${when(run.created_at)}`),
       h("span", {}, `Updated ${when(run.updated_at)}`),
     );
-    const cancellable = ["queued", "running", "interrupted"].includes(run.status) || (run.status === "failed" && run.error?.retryable);
+    const cancellable =
+      ["queued", "running", "interrupted"].includes(run.status) ||
+      (run.status === "failed" && run.error?.retryable);
     replace(
       actions,
       run.status === "failed" && run.error?.retryable
-        ? h("button", { type: "button", class: "primary", onclick: () => act("Retried", `/v1/runs/${run.run_id}/resume`, { wait: false }) }, "Retry")
+        ? h(
+            "button",
+            {
+              type: "button",
+              class: "primary",
+              onclick: () => act("Retried", `/v1/runs/${run.run_id}/resume`, { wait: false }),
+            },
+            "Retry",
+          )
         : null,
       cancellable
-        ? h("button", { type: "button", class: "danger", onclick: () => confirm("Cancel this run? It will not continue.") && act("Cancelled", `/v1/runs/${run.run_id}/cancel`) }, "Cancel run")
+        ? h(
+            "button",
+            {
+              type: "button",
+              class: "danger",
+              onclick: () =>
+                confirm("Cancel this run? It will not continue.") &&
+                act("Cancelled", `/v1/runs/${run.run_id}/cancel`),
+            },
+            "Cancel run",
+          )
         : null,
     );
     const waitingFor = run.status === "interrupted" ? run.interrupt?.id : null;

@@ -23,7 +23,12 @@ export async function runsPage(view, { navigate }) {
   const form = h(
     "form",
     { class: "filters", role: "search" },
-    select("workflow", "Workflow", workflows.map((workflow) => workflow.name), params.get("workflow")),
+    select(
+      "workflow",
+      "Workflow",
+      workflows.map((workflow) => workflow.name),
+      params.get("workflow"),
+    ),
     select("status", "Status", STATUSES, params.get("status")),
     h(
       "div",
@@ -73,7 +78,17 @@ export async function runsPage(view, { navigate }) {
         : h(
             "table",
             { class: "runs" },
-            h("thead", {}, h("tr", {}, ["Started", "Workflow", "Customer", "Status", "Updated"].map((name) => h("th", { scope: "col" }, name)))),
+            h(
+              "thead",
+              {},
+              h(
+                "tr",
+                {},
+                ["Started", "Workflow", "Customer", "Status", "Updated"].map((name) =>
+                  h("th", { scope: "col" }, name),
+                ),
+              ),
+            ),
             h(
               "tbody",
               {},
@@ -81,7 +96,11 @@ export async function runsPage(view, { navigate }) {
                 h(
                   "tr",
                   {},
-                  h("td", {}, h("a", { href: `/console/runs/${run.run_id}` }, when(run.created_at))),
+                  h(
+                    "td",
+                    {},
+                    h("a", { href: `/console/runs/${run.run_id}` }, when(run.created_at)),
+                  ),
                   h("td", {}, run.workflow),
                   h("td", {}, customerOf(run)),
                   h("td", {}, statusBadge(run.status)),
@@ -93,9 +112,17 @@ export async function runsPage(view, { navigate }) {
     );
     replace(
       pager,
-      h("button", { type: "button", disabled: index === 0, onclick: () => show(index - 1) }, "Newer"),
+      h(
+        "button",
+        { type: "button", disabled: index === 0, onclick: () => show(index - 1) },
+        "Newer",
+      ),
       h("span", { class: "muted" }, `Page ${index + 1}`),
-      h("button", { type: "button", disabled: !page.next_cursor, onclick: () => show(index + 1) }, "Older"),
+      h(
+        "button",
+        { type: "button", disabled: !page.next_cursor, onclick: () => show(index + 1) },
+        "Older",
+      ),
     );
   };
   await show(0);
