@@ -44,7 +44,13 @@ export function outcomeLine(run) {
 
 export async function approvalsPage(view, { signal }) {
   const list = h("div", { class: "cards" });
-  const answered = h("div", { class: "cards answered-list" });
+  const answered = h("div", { class: "cards" });
+  const answeredSection = h(
+    "section",
+    { "aria-label": "Answered here", hidden: true },
+    h("h2", { class: "section-title" }, "Answered here"),
+    answered,
+  );
   const count = h("span", { class: "count" }, "");
   const live = h("span", { class: "live", title: "Updates every few seconds" }, "live");
   replace(
@@ -56,7 +62,7 @@ export async function approvalsPage(view, { signal }) {
       "Runs waiting for a person, oldest first. Nothing reaches Polar until you answer.",
     ),
     list,
-    answered,
+    answeredSection,
   );
   /** Cards on screen, by run id, with the interrupt each shows. */
   const shown = new Map();
@@ -106,6 +112,7 @@ export async function approvalsPage(view, { signal }) {
           answeredHere.add(run.interrupt.id);
           shown.delete(run.run_id);
           answered.prepend(card);
+          answeredSection.hidden = false;
           follow(resumed, status);
         },
         onGone: (message) => {

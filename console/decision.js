@@ -42,11 +42,14 @@ export function decisionCard(run, { onAnswered, onGone, showRunLink = true }) {
       showRunLink ? h("a", { href: `/console/runs/${run.run_id}` }, "Open run") : null,
     ),
   );
-  card.append(heading, h("p", { class: "message" }, interrupt.message));
+  // Wide screens: what is asked and the answer on the left, the proposed action beside it.
+  const ask = h("div", { class: "card-ask" }, h("p", { class: "message" }, interrupt.message));
+  const aside = h("div", { class: "card-aside" });
+  card.append(heading, ask, aside);
 
   if (action.usage_by_group) {
     const what = run.input?.usage?.group_by ?? "group";
-    card.append(
+    ask.append(
       h(
         "figure",
         { class: "usage" },
@@ -64,7 +67,7 @@ export function decisionCard(run, { onAnswered, onGone, showRunLink = true }) {
     );
   }
   if ("success_url" in action) {
-    card.append(
+    ask.append(
       h(
         "p",
         { class: "success-url" },
@@ -75,10 +78,11 @@ export function decisionCard(run, { onAnswered, onGone, showRunLink = true }) {
       ),
     );
   }
-  card.append(
+  aside.append(
     h(
       "details",
-      { class: "proposed", open: true },
+      // Open where there is room for it; one tap away on a phone (the message names each value).
+      { class: "proposed", open: matchMedia("(min-width: 761px)").matches },
       h("summary", {}, "Proposed action"),
       fields(action, { skip: ["usage_by_group"] }),
     ),
@@ -172,6 +176,6 @@ export function decisionCard(run, { onAnswered, onGone, showRunLink = true }) {
       send(resume, "Answered");
     });
   }
-  card.append(form, status);
+  ask.append(form, status);
   return card;
 }
