@@ -10,7 +10,7 @@
  */
 
 import type { Actor } from "../lib/actor.ts";
-import type { WorkflowDeps } from "../nodes/context.ts";
+import type { ServiceDeps } from "../nodes/context.ts";
 import {
   InvalidCursorError,
   isStoreUnavailable,
@@ -45,7 +45,8 @@ export interface RunServiceOptions {
     Storage,
     "kind" | "runs" | "events" | "answers" | "checkpointer" | "fencedCheckpointer" | "watch"
   >;
-  deps: WorkflowDeps;
+  /** `polar` gives each run its tenant's Polar (a single gateway serves every tenant alike). */
+  deps: ServiceDeps;
   logger: RunLogger;
   /** The longest a `wait: true` request waits for a run to pause or end. */
   waitMs: number;

@@ -7,7 +7,7 @@ import type { BaseChatModel } from "@langchain/core/language_models/chat_models"
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
 import { interpretRequest } from "../../graphs/route-request.ts";
-import type { PolarGateway } from "../../polar/gateway.ts";
+import type { PolarForTenants } from "../../polar/gateway.ts";
 import { CustomerRef } from "../../polar/schemas.ts";
 import { Metadata, Run } from "../../runs/schemas.ts";
 import { ProblemError } from "../problem.ts";
@@ -15,7 +15,7 @@ import { problems } from "./common.ts";
 import { IdempotencyHeaders } from "./schemas.ts";
 
 export interface RequestRoutesOptions {
-  polar: PolarGateway;
+  polar: PolarForTenants;
   model: BaseChatModel | null;
 }
 
@@ -47,7 +47,7 @@ export const requestRoutes: FastifyPluginAsyncZod<RequestRoutesOptions> = async 
       const { customer, metadata, wait } = request.body;
       const routed = await interpretRequest(
         { request: request.body.request, ...(customer ? { customer } : {}) },
-        { polar: options.polar, model: options.model },
+        { polar: options.polar.forTenant(request.tenant), model: options.model },
       );
       if ("missing" in routed) {
         throw new ProblemError(
