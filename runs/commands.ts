@@ -131,6 +131,8 @@ export class RunCommands {
         runId,
         {
           from: ["interrupted"],
+          // An answer to this interrupt only: if the run moved on meanwhile, nothing changes.
+          interruptId: pending.id,
           to: "running",
           set: { interrupt: null, pending_resume: { interrupt_id: pending.id, value, answer } },
         },
