@@ -26,6 +26,7 @@ import { findRun, viewOf } from "./records.ts";
 import {
   type CheckpointState,
   type CheckpointSummary,
+  type InterpretedStart,
   type ListRuns,
   type ResumeRun,
   type Run,
@@ -133,6 +134,20 @@ export class RunService {
     options: StartOptions = {},
   ): Promise<{ run: Run; created: boolean }> {
     return this.#commands.start(tenant, workflow, request, options);
+  }
+
+  /**
+   * Starts the run a request becomes once interpreted (free text); a repeat with the same key
+   * and body answers the first run without interpreting again (`RunCommands.startInterpreted`).
+   */
+  startInterpreted(
+    tenant: string,
+    body: unknown,
+    wait: boolean,
+    interpret: () => Promise<InterpretedStart>,
+    options: StartOptions = {},
+  ): Promise<{ run: Run; created: boolean }> {
+    return this.#commands.startInterpreted(tenant, body, wait, interpret, options);
   }
 
   /**

@@ -100,6 +100,14 @@ export class SqlRunRegistry implements RunRegistry {
     };
   }
 
+  async getByIdempotencyKey(tenant: string, key: string): Promise<RunRecord | null> {
+    const [run] = await this.#rows(
+      `SELECT ${COLUMNS} FROM ${this.#runs} WHERE tenant = ? AND idempotency_key = ?`,
+      [tenant, key],
+    );
+    return run ?? null;
+  }
+
   async get(tenant: string, runId: string): Promise<RunRecord | null> {
     const [run] = await this.#rows(
       `SELECT ${COLUMNS} FROM ${this.#runs} WHERE run_id = ? AND tenant = ?`,

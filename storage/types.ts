@@ -154,6 +154,8 @@ export interface RunRegistry {
   create(run: NewRun): Promise<{ run: RunRecord; created: boolean }>;
   /** `null` for an unknown run and for another tenant's run. */
   get(tenant: string, runId: string): Promise<RunRecord | null>;
+  /** The tenant's run started with this idempotency key, or `null`. */
+  getByIdempotencyKey(tenant: string, key: string): Promise<RunRecord | null>;
   /** Newest first. Throws `InvalidCursorError` for a cursor it did not issue. */
   list(query: ListRunsQuery): Promise<RunPage>;
   /**

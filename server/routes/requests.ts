@@ -45,25 +45,32 @@ export const requestRoutes: FastifyPluginAsyncZod<RequestRoutesOptions> = async 
     },
     async (request, reply) => {
       const { customer, metadata, wait } = request.body;
-      const routed = await interpretRequest(
-        { request: request.body.request, ...(customer ? { customer } : {}) },
-        { polar: options.polar.forTenant(request.tenant), model: options.model },
-      );
-      if ("missing" in routed) {
-        throw new ProblemError(
-          "request_unclear",
-          "The request does not say enough to start a workflow.",
-          routed.missing,
+      const interpret = async () => {
+        const routed = await interpretRequest(
+          { request: request.body.request, ...(customer ? { customer } : {}) },
+          { polar: options.polar.forTenant(request.tenant), model: options.model },
         );
-      }
-      const { run, created } = await app.runService.start(
-        request.tenant,
-        routed.workflow,
-        {
+        if ("missing" in routed) {
+          throw new ProblemError(
+            "request_unclear",
+            "The request does not say enough to start a workflow.",
+            routed.missing,
+          );
+        }
+        const start = {
           input: routed.input,
           wait,
           metadata: { ...metadata, interpretation: routed.interpretation },
-        },
+        };
+        return { workflow: routed.workflow, request: start };
+      };
+      // The fingerprint is of what the caller sent (not `wait`), never of the model's reading.
+      const { wait: _, ...sent } = request.body;
+      const { run, created } = await app.runService.startInterpreted(
+        request.tenant,
+        sent,
+        wait,
+        interpret,
         { idempotencyKey: request.headers["idempotency-key"], actor: request.actor },
       );
       return reply.code(created ? 201 : 200).send(run);
