@@ -22,6 +22,8 @@ export interface SqlDialect {
   /** The text at `path` (plain keys) inside a JSON column, as SQL. */
   jsonText(column: string, path: readonly string[]): string;
   readJson(value: unknown): unknown;
+  /** A JSON column's top-level text field (`key`: a plain name). */
+  jsonText(column: string, key: string): string;
   readTimestamp(value: unknown): string;
 }
 
@@ -46,6 +48,7 @@ export const sqliteDialect: SqlDialect = {
   skipLocked: "",
   jsonText: (column, path) => `json_extract(${column}, '$.${path.join(".")}')`,
   readJson: (value) => (value == null ? null : JSON.parse(value as string)),
+  jsonText: (column, key) => `json_extract(${column}, '$.${key}')`,
   readTimestamp: (value) => value as string,
 };
 
@@ -70,6 +73,7 @@ export function postgresDialect(schema: string): SqlDialect {
     jsonText: (column, path) => `${column} #>> '{${path.join(",")}}'`,
     // node-postgres already parses JSONB values and turns TIMESTAMPTZ into a Date.
     readJson: (value) => value ?? null,
+    jsonText: (column, key) => `(${column}->>'${key}')`,
     readTimestamp: (value) => (value as Date).toISOString(),
   };
 }
