@@ -133,7 +133,7 @@ export class SqlRunRegistry implements RunRegistry {
     }
     if (query.customer !== undefined) {
       const fields = CUSTOMER_FIELDS.map(
-        (field) => `${this.#d.jsonText("input", ["customer", field])} = ?`,
+        (field) => `${this.#d.jsonText("input", "customer", field)} = ?`,
       );
       conditions.push(`(${fields.join(" OR ")})`);
       params.push(...CUSTOMER_FIELDS.map(() => query.customer));

@@ -19,11 +19,9 @@ export interface SqlDialect {
   duration(ms: number): unknown;
   /** Appended to a `SELECT` that claims rows, so concurrent claimers pass each other's by. */
   readonly skipLocked: string;
-  /** The text at `path` (plain keys) inside a JSON column, as SQL. */
-  jsonText(column: string, path: readonly string[]): string;
   readJson(value: unknown): unknown;
-  /** A JSON column's top-level text field (`key`: a plain name). */
-  jsonText(column: string, key: string): string;
+  /** A JSON column's text field at `path` (plain names: a top-level key, or keys within). */
+  jsonText(column: string, ...path: string[]): string;
   readTimestamp(value: unknown): string;
 }
 
@@ -46,9 +44,8 @@ export const sqliteDialect: SqlDialect = {
   duration: (ms) => `+${ms / 1000} seconds`,
   // One connection, one statement at a time: nothing to skip.
   skipLocked: "",
-  jsonText: (column, path) => `json_extract(${column}, '$.${path.join(".")}')`,
   readJson: (value) => (value == null ? null : JSON.parse(value as string)),
-  jsonText: (column, key) => `json_extract(${column}, '$.${key}')`,
+  jsonText: (column, ...path) => `json_extract(${column}, '$.${path.join(".")}')`,
   readTimestamp: (value) => value as string,
 };
 
@@ -70,10 +67,9 @@ export function postgresDialect(schema: string): SqlDialect {
     nowPlus: "date_trunc('milliseconds', statement_timestamp()) + CAST(? AS INTERVAL)",
     duration: (ms) => `${Math.round(ms)} milliseconds`,
     skipLocked: "FOR UPDATE SKIP LOCKED",
-    jsonText: (column, path) => `${column} #>> '{${path.join(",")}}'`,
     // node-postgres already parses JSONB values and turns TIMESTAMPTZ into a Date.
     readJson: (value) => value ?? null,
-    jsonText: (column, key) => `(${column}->>'${key}')`,
+    jsonText: (column, ...path) => `(${column} #>> '{${path.join(",")}}')`,
     readTimestamp: (value) => (value as Date).toISOString(),
   };
 }
