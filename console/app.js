@@ -22,9 +22,10 @@ function route(path) {
   return { page: "approvals" };
 }
 
-function navigate(url, { replaceEntry = false } = {}) {
-  history[replaceEntry ? "replaceState" : "pushState"](null, "", url);
-  show();
+function navigate(url) {
+  history.pushState(null, "", url);
+  // A screen reader starts reading the new page, not where the old one was left.
+  show().then(() => view.focus({ preventScroll: true }));
 }
 
 async function show() {

@@ -187,6 +187,17 @@ describe.runIf(chromiumAvailable())("the console in Chromium", () => {
     await page.getByText("Nothing waits for you.").waitFor();
   });
 
+  test("a run's page cancels the run it shows", async () => {
+    const runId = await start("overage-remediation", OVERAGE_INPUT);
+    await page.goto(`${server.url}/console/runs/${runId}`);
+    page.once("dialog", (dialog) => dialog.accept());
+    await page.getByRole("button", { name: "Cancel run" }).click();
+    await page.locator("h1 .status-cancelled").waitFor();
+    expect(await page.getByRole("button", { name: "Cancel run" }).count()).toBe(0);
+    const { json: run } = await server.call("GET", `/v1/runs/${runId}`, { key: AGENT_KEY });
+    expect(run.status).toBe("cancelled");
+  });
+
   test("on a phone: no sideways scrolling; the runs list filters by customer", async () => {
     await page.setViewportSize({ width: 390, height: 844 });
     await page.goto(`${server.url}/console/runs`);
@@ -214,5 +225,26 @@ describe.runIf(chromiumAvailable())("the console in Chromium", () => {
     expect(await page.evaluate<number>("history.length")).toBeGreaterThan(1);
     // 401/403 answers to the refused sign-in and the first whoami are expected in the log.
     expect(pageErrors.filter((error) => !/status of 40[13]/.test(error))).toEqual([]);
+  });
+});
+
+describe.runIf(chromiumAvailable())("the console without API_KEYS (loopback)", () => {
+  let server: TestServer;
+  let browser: Browser;
+  beforeAll(async () => {
+    server = await startTestServer(sqliteBackend());
+    browser = await launchChromium();
+  }, 60_000);
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  test("opens without signing in, as the local approver", async () => {
+    const page = await browser.newPage();
+    await page.goto(`${server.url}/console`);
+    await page.getByRole("heading", { name: "Approvals" }).waitFor();
+    expect(await page.getByLabel("API key").count()).toBe(0);
+    expect(await page.locator("#who-name").textContent()).toBe("local · default");
   });
 });
