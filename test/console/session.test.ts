@@ -126,11 +126,13 @@ describe("console sessions", () => {
   });
 
   test("sign-in attempts are rate limited per address", async () => {
-    let last = 0;
-    for (let attempt = 0; attempt < 25 && last !== 429; attempt++) {
-      last = (await signIn(replica, "not-a-key-of-this-service")).status;
+    let last: Awaited<ReturnType<typeof signIn>> | undefined;
+    for (let attempt = 0; attempt < 25 && last?.status !== 429; attempt++) {
+      last = await signIn(replica, "not-a-key-of-this-service");
     }
-    expect(last).toBe(429);
+    expect(last?.status).toBe(429);
+    expect(last?.headers.get("content-type")).toContain("application/problem+json");
+    expect(last?.headers.get("retry-after")).toMatch(/^\d+$/);
   });
 });
 
