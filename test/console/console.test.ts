@@ -147,6 +147,7 @@ describe.runIf(HAS_CHROMIUM)("the console in Chromium", BROWSER_TESTS, () => {
     await page.getByText("Checkout link:").waitFor();
     const link = page.locator(".checkout a");
     expect(await link.getAttribute("href")).toBe(run.output.checkout.url);
+    expect(await page.locator(".email .subject").textContent()).toBe(run.output.email.subject);
     await expect.poll(() => page.locator(".graph svg").count(), PATIENT).toBe(1);
     expect(await page.getByRole("region", { name: "Answers" }).textContent()).toContain("ops");
     await page.getByRole("button", { name: /^Step 1/ }).click();
@@ -189,6 +190,11 @@ describe.runIf(HAS_CHROMIUM)("the console in Chromium", BROWSER_TESTS, () => {
     expect((await answer({ approved: true })).json.status).toBe("completed");
     await offboarding.waitFor({ state: "detached", timeout: 15_000 });
     await page.getByText("Nothing waits for you.").waitFor();
+
+    await page.goto(`${server.url}/console/runs/${runs.choice}`);
+    const output = page.getByRole("region", { name: "Output" });
+    await output.getByText("Access until:").waitFor();
+    expect(await output.textContent()).toContain("Drafted email");
   });
 
   test("a run's page cancels the run it shows", async () => {
