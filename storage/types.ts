@@ -13,8 +13,11 @@ export type RunStatus = (typeof RUN_STATUSES)[number];
 
 export interface RunError {
   code: string;
+  /** Our own words: never an exception's or another service's text. */
   message: string;
   retryable: boolean;
+  /** For an unexpected error: the id under which the service's log has its details. */
+  error_id?: string;
 }
 
 /** One run = one LangGraph thread (`thread_id = run_id`). */

@@ -22,6 +22,8 @@ export interface TestServerOptions {
   gateway?: Partial<PolarGatewayOptions>;
   eventKeepAliveMs?: number;
   notices?: { retryDelaysMs?: number[]; pollMs?: number };
+  /** The clock runs measure usage windows against. */
+  now?: () => Date;
 }
 
 export interface TestServer {
@@ -70,6 +72,7 @@ export async function startTestServer(
     ...(options.logger ? { logger: options.logger } : {}),
     ...(options.eventKeepAliveMs ? { eventKeepAliveMs: options.eventKeepAliveMs } : {}),
     ...(options.notices ? { notices: options.notices } : {}),
+    ...(options.now ? { now: options.now } : {}),
   });
   const url = await app.listen({ port: 0, host: "127.0.0.1" });
   let closing: Promise<void> | undefined;
