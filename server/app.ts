@@ -32,6 +32,7 @@ import { runRoutes } from "./routes/runs.ts";
 import { toolRoutes } from "./routes/tools.ts";
 import { whoamiRoutes } from "./routes/whoami.ts";
 import { workflowRoutes } from "./routes/workflows.ts";
+import { SignInFailures } from "./sign-in-failures.ts";
 
 export interface AppOptions {
   config: Config;
@@ -91,6 +92,9 @@ export async function buildApp(options: AppOptions) {
     requestsPerMinute: config.apiRateLimit,
     perTenant: config.apiKeys !== null,
   });
+  // One count of failed sign-ins per address across /v1 and /mcp.
+  const failures = config.apiKeys ? new SignInFailures(config.signInFailuresPerMinute) : undefined;
+  const signIn = { apiKeys: config.apiKeys, ...(failures ? { failures } : {}) };
   const tooling = {
     polar: {
       forTenant: (tenant: string) =>
@@ -101,7 +105,7 @@ export async function buildApp(options: AppOptions) {
   };
   await app.register(
     async (v1) => {
-      await v1.register(authPlugin, { apiKeys: config.apiKeys });
+      await v1.register(authPlugin, signIn);
       await v1.register(callerBudgetPlugin);
       await v1.register(workflowRoutes);
       await v1.register(requestRoutes, { polar: options.polar, model });
@@ -115,7 +119,7 @@ export async function buildApp(options: AppOptions) {
   );
   // MCP: the same tools, keys, tenancy and budget as /v1.
   await app.register(async (mcp) => {
-    await mcp.register(authPlugin, { apiKeys: config.apiKeys });
+    await mcp.register(authPlugin, signIn);
     await mcp.register(callerBudgetPlugin);
     await mcp.register(mcpRoutes, tooling);
   });
