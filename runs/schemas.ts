@@ -169,6 +169,7 @@ export interface ResumeRun {
 export interface ListRuns {
   workflow?: string;
   status?: RunStatus;
+  customer?: string;
   limit: number;
   cursor?: string;
 }

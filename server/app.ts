@@ -13,6 +13,7 @@ import type { Storage } from "../storage/index.ts";
 import type { Config } from "./config.ts";
 import { createLogger } from "./logger.ts";
 import { authPlugin } from "./plugins/auth.ts";
+import { consoleSessionPlugin } from "./plugins/console-session.ts";
 import {
   BODY_LIMIT_BYTES,
   errorsPlugin,
@@ -24,6 +25,7 @@ import { openapiPlugin } from "./plugins/openapi.ts";
 import { callerBudgetPlugin, callerRateLimitPlugin } from "./plugins/rate-limit.ts";
 import { runsPlugin } from "./plugins/runs.ts";
 import { checkpointRoutes } from "./routes/checkpoints.ts";
+import { consoleRoutes } from "./routes/console.ts";
 import { eventRoutes } from "./routes/events.ts";
 import { healthRoutes } from "./routes/health.ts";
 import { mcpRoutes } from "./routes/mcp.ts";
@@ -92,6 +94,11 @@ export async function buildApp(options: AppOptions) {
     requestsPerMinute: config.apiRateLimit,
     perTenant: config.apiKeys !== null,
   });
+  await app.register(consoleSessionPlugin, {
+    apiKeys: config.apiKeys,
+    publicUrl: config.publicUrl,
+  });
+  await app.register(consoleRoutes, { apiKeys: config.apiKeys });
   // One count of failed sign-ins per address across /v1 and /mcp.
   const failures = config.apiKeys ? new SignInFailures(config.signInFailuresPerMinute) : undefined;
   const signIn = { apiKeys: config.apiKeys, ...(failures ? { failures } : {}) };
@@ -105,7 +112,10 @@ export async function buildApp(options: AppOptions) {
   };
   await app.register(
     async (v1) => {
-      await v1.register(authPlugin, signIn);
+      await v1.register(authPlugin, {
+        ...signIn,
+        session: (request) => app.consoleSession.actor(request),
+      });
       await v1.register(callerBudgetPlugin);
       await v1.register(workflowRoutes);
       await v1.register(requestRoutes, { polar: options.polar, model });

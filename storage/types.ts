@@ -128,6 +128,8 @@ export interface ListRunsQuery {
   tenant: string;
   workflow?: string;
   status?: RunStatus;
+  /** The input's customer: its Polar id or external id, exactly. */
+  customer?: string;
   limit: number;
   /** `next_cursor` of the previous page. */
   cursor?: string;
