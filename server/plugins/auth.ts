@@ -59,8 +59,6 @@ async function auth(app: FastifyInstance, options: AuthOptions) {
       request.tenant = LOCAL_ACTOR.tenant;
       return;
     }
-    // Before any key is compared: a guesser learns nothing more once the address is spent.
-    options.failures?.refuseIfSpent(request, reply);
     const token = bearerToken(request.headers.authorization);
     if (token === null && options.session) {
       const actor = await options.session(request);
@@ -70,6 +68,8 @@ async function auth(app: FastifyInstance, options: AuthOptions) {
         return;
       }
     }
+    // Before any key is compared: a guesser learns nothing more once the address is spent.
+    options.failures?.refuseIfSpent(request, reply);
     const actor = token === null ? null : keys.match(token);
     if (actor === null) {
       options.failures?.record(request, reply);
