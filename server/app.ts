@@ -34,6 +34,7 @@ import { runRoutes } from "./routes/runs.ts";
 import { toolRoutes } from "./routes/tools.ts";
 import { whoamiRoutes } from "./routes/whoami.ts";
 import { workflowRoutes } from "./routes/workflows.ts";
+import { SignInFailures } from "./sign-in-failures.ts";
 
 export interface AppOptions {
   config: Config;
@@ -98,6 +99,9 @@ export async function buildApp(options: AppOptions) {
     publicUrl: config.publicUrl,
   });
   await app.register(consoleRoutes, { apiKeys: config.apiKeys });
+  // One count of failed sign-ins per address across /v1 and /mcp.
+  const failures = config.apiKeys ? new SignInFailures(config.signInFailuresPerMinute) : undefined;
+  const signIn = { apiKeys: config.apiKeys, ...(failures ? { failures } : {}) };
   const tooling = {
     polar: {
       forTenant: (tenant: string) =>
@@ -109,7 +113,7 @@ export async function buildApp(options: AppOptions) {
   await app.register(
     async (v1) => {
       await v1.register(authPlugin, {
-        apiKeys: config.apiKeys,
+        ...signIn,
         session: (request) => app.consoleSession.actor(request),
       });
       await v1.register(callerBudgetPlugin);
@@ -125,7 +129,7 @@ export async function buildApp(options: AppOptions) {
   );
   // MCP: the same tools, keys, tenancy and budget as /v1.
   await app.register(async (mcp) => {
-    await mcp.register(authPlugin, { apiKeys: config.apiKeys });
+    await mcp.register(authPlugin, signIn);
     await mcp.register(callerBudgetPlugin);
     await mcp.register(mcpRoutes, tooling);
   });

@@ -74,6 +74,7 @@ const Env = z.object({
   RUN_LEASE_RENEW_SECONDS: positiveSeconds("RUN_LEASE_RENEW_SECONDS"),
   RUN_POLL_SECONDS: positiveSeconds("RUN_POLL_SECONDS"),
   API_RATE_LIMIT: positiveInt("API_RATE_LIMIT"),
+  SIGN_IN_FAILURE_LIMIT: positiveInt("SIGN_IN_FAILURE_LIMIT"),
   TOOLS_SKIP_APPROVAL: optional,
   NOTIFY_URL: optional.pipe(z.url({ protocol: /^https?$/ }).optional()),
   NOTIFY_SECRET: optional.pipe(
@@ -115,6 +116,8 @@ export interface Config {
   shutdownGraceSeconds: number;
   /** Requests per minute each caller (API key; client address without keys) may make. */
   apiRateLimit: number;
+  /** Failed sign-ins (401s) per minute from one client address before it gets 429s. */
+  signInFailuresPerMinute: number;
   tools: {
     /** Tenants whose approver keys may write without a person's approval (`TOOLS_SKIP_APPROVAL`). */
     skipApprovalTenants: Set<string>;
@@ -195,6 +198,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     queue,
     shutdownGraceSeconds: values.SHUTDOWN_GRACE_SECONDS ?? 10,
     apiRateLimit: values.API_RATE_LIMIT ?? 1200,
+    signInFailuresPerMinute: values.SIGN_IN_FAILURE_LIMIT ?? 10,
     tools: { skipApprovalTenants: parseSkipApproval(values.TOOLS_SKIP_APPROVAL, apiKeys) },
     notify: values.NOTIFY_URL ? { url: values.NOTIFY_URL, secret: notifySecret(values) } : null,
     logLevel: values.LOG_LEVEL,

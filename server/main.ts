@@ -65,7 +65,7 @@ console.log(
     `polar-flows is listening on ${url}`,
     `  API docs:  ${url}/docs   (OpenAPI: ${url}/openapi.json)`,
     `  Storage:   ${storage.kind === "sqlite" ? `SQLite, ${config.dataDir}/${SQLITE_FILE}` : `PostgreSQL, schema ${config.databaseSchema}, replica ${app.runService.owner}`}`,
-    `  Polar:     ${polar.simulator ? `built-in simulator with demo data at ${polar.simulator.url}` : (config.polar.baseUrl ?? config.polar.environment)}`,
+    `  Polar:     ${polar.simulator ? `built-in simulator with demo data at ${polar.simulator.url}` : (config.polar.baseUrl ?? config.polar.environment)}${config.polar.tenantTokens?.size ? `; own organizations (POLAR_TOKENS): ${[...config.polar.tenantTokens.keys()].join(", ")}` : ""}`,
     `  Model:     ${config.openai.apiKey || config.openai.baseUrl ? (config.openai.model ?? "gpt-4o-mini") : "none (templates and rules)"}`,
     `  Auth:      ${config.apiKeys ? `API keys ${config.apiKeys.map((key) => `${key.tenant}:${key.name} (${key.role})`).join(", ")}` : "off (tenant default)"}`,
     "",

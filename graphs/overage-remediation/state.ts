@@ -4,6 +4,7 @@
  */
 import { Annotation } from "@langchain/langgraph";
 import { z } from "zod";
+import { identifier } from "../../lib/validation.ts";
 import type { ApprovalAnswer } from "../../nodes/interrupts.ts";
 import { CustomerRef, ProductRef } from "../../polar/schemas.ts";
 import { baseChannels, field, type SubscriptionSummary } from "../common.ts";
@@ -13,9 +14,9 @@ import { baseChannels, field, type SubscriptionSummary } from "../common.ts";
 export const UsageSource = z.union(
   [
     z.strictObject({
-      event_name: z.string().min(1).max(128),
-      group_by: z.string().min(1).max(40).optional(),
-      sum_property: z.string().min(1).max(40).optional(),
+      event_name: identifier(128),
+      group_by: identifier(40).optional(),
+      sum_property: identifier(40).optional(),
     }),
     z.strictObject({ meter_id: z.uuid() }),
   ],

@@ -21,6 +21,7 @@ import { eventRoutes } from "./routes/events.ts";
 import { meterRoutes } from "./routes/meters.ts";
 import { productRoutes } from "./routes/products.ts";
 import { subscriptionRoutes } from "./routes/subscriptions.ts";
+import type { SeedData } from "./seed.ts";
 import { type OrganizationOptions, SimulatorStore } from "./store.ts";
 import { iso } from "./time.ts";
 
@@ -38,6 +39,8 @@ export interface SimulatorOptions {
   token?: string;
   /** Further organizations, each with its own token and data (empty unless seeded). */
   organizations?: OrganizationOptions[];
+  /** Changes to the demo organization's seed data, kept across resets (tests). */
+  customizeSeed?: (data: SeedData) => void;
   /** Fixed-window rate limit, answered like Polar: 429, `retry-after`, empty body. */
   rateLimit?: RateLimit | null;
   /** Random 429s and 503s (seeded, so runs repeat). */
@@ -69,7 +72,7 @@ export function createSimulator(options: SimulatorOptions = {}): {
 } {
   const token = options.token ?? DEFAULT_SIMULATOR_TOKEN;
   const now = options.now ?? new Date();
-  const demo = new SimulatorStore(now);
+  const demo = new SimulatorStore(now, null, options.customizeSeed);
   const stores = new Map<string, SimulatorStore>([[token, demo]]);
   for (const organization of options.organizations ?? []) {
     if (stores.has(organization.token)) throw new Error("each organization needs its own token");

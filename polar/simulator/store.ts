@@ -19,7 +19,7 @@ import type {
   ProductRecord,
   SubscriptionRecord,
 } from "./model.ts";
-import { createSeedData } from "./seed.ts";
+import { createSeedData, type SeedData } from "./seed.ts";
 
 /** An organization beyond the demo one, reached with its own token. */
 export interface OrganizationOptions {
@@ -51,17 +51,27 @@ export class SimulatorStore {
   private sequence!: number;
 
   private readonly organizationOptions: OrganizationOptions | null;
+  private readonly customizeSeed: ((data: SeedData) => void) | undefined;
 
-  /** The demo organization, or (with `organization`) another one. */
-  constructor(now: Date, organization: OrganizationOptions | null = null) {
+  /**
+   * The demo organization, or (with `organization`) another one; `customizeSeed` changes the
+   * demo data before use (tests: records with unusual names).
+   */
+  constructor(
+    now: Date,
+    organization: OrganizationOptions | null = null,
+    customizeSeed?: (data: SeedData) => void,
+  ) {
     this.seedNow = now;
     this.organizationOptions = organization;
+    this.customizeSeed = customizeSeed;
     this.reset();
   }
 
   /** Back to the seed data; the clock restarts at `seedNow`. */
   reset(): void {
     const seed = createSeedData(this.seedNow);
+    this.customizeSeed?.(seed);
     const other = this.organizationOptions;
     if (other && other.seed !== "demo") {
       for (const list of [seed.customers, seed.products, seed.benefits, seed.meters])
