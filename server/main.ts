@@ -63,6 +63,7 @@ console.log(
   [
     "",
     `polar-flows is listening on ${url}`,
+    `  Console:   ${url}/console   (${config.apiKeys ? "sign in with an approver key" : "no sign-in on loopback"})`,
     `  API docs:  ${url}/docs   (OpenAPI: ${url}/openapi.json)`,
     `  Storage:   ${storage.kind === "sqlite" ? `SQLite, ${config.dataDir}/${SQLITE_FILE}` : `PostgreSQL, schema ${config.databaseSchema}, replica ${app.runService.owner}`}`,
     `  Polar:     ${polar.simulator ? `built-in simulator with demo data at ${polar.simulator.url}` : (config.polar.baseUrl ?? config.polar.environment)}${config.polar.tenantTokens?.size ? `; own organizations (POLAR_TOKENS): ${[...config.polar.tenantTokens.keys()].join(", ")}` : ""}`,
