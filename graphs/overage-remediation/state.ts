@@ -28,10 +28,13 @@ export const MeasurementWindow = z
     start: z.iso.datetime({ offset: true }),
     end: z.iso.datetime({ offset: true }).optional(),
   })
-  .refine((window) => window.end === undefined || Date.parse(window.start) < Date.parse(window.end), {
-    path: ["end"],
-    message: "must be after `start`",
-  });
+  .refine(
+    (window) => window.end === undefined || Date.parse(window.start) < Date.parse(window.end),
+    {
+      path: ["end"],
+      message: "must be after `start`",
+    },
+  );
 
 export const OverageInput = z
   .strictObject({

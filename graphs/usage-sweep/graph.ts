@@ -25,10 +25,7 @@ export function buildUsageSweep(checkpointer?: BaseCheckpointSaver) {
       "read_billing_periods",
       "start_remediations",
     ])
-    .addConditionalEdges("start_remediations", routeAfterRemediations, [
-      "start_remediations",
-      END,
-    ])
+    .addConditionalEdges("start_remediations", routeAfterRemediations, ["start_remediations", END])
     .compile({ checkpointer, name: "usage-sweep" });
 }
 

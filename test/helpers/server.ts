@@ -21,6 +21,7 @@ export interface TestServerOptions {
   gateway?: Partial<PolarGatewayOptions>;
   eventKeepAliveMs?: number;
   notices?: { retryDelaysMs?: number[]; pollMs?: number };
+  sweepPollMs?: number;
 }
 
 export interface TestServer {
@@ -69,6 +70,7 @@ export async function startTestServer(
     ...(options.logger ? { logger: options.logger } : {}),
     ...(options.eventKeepAliveMs ? { eventKeepAliveMs: options.eventKeepAliveMs } : {}),
     ...(options.notices ? { notices: options.notices } : {}),
+    ...(options.sweepPollMs ? { sweepPollMs: options.sweepPollMs } : {}),
   });
   const url = await app.listen({ port: 0, host: "127.0.0.1" });
   let closing: Promise<void> | undefined;
