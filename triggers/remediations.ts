@@ -6,6 +6,7 @@
  * next sees the key, and two that race create one run.
  */
 import { randomUUID } from "node:crypto";
+import { AsyncLocalStorageProviderSingleton } from "@langchain/core/singletons";
 import type { RemediationStarter } from "../nodes/watch-rules.ts";
 import { remediationInput } from "../nodes/watch-rules.ts";
 import { IdempotencyKeyInFlightError, IdempotencyKeyReusedError } from "../runs/errors.ts";
@@ -40,15 +41,19 @@ export class RemediationLedger implements RemediationStarter {
       return { run_id: claim.run_id, started: false };
     }
     try {
-      const { run, created } = await this.#service().start(
-        tenant,
-        OVERAGE_WORKFLOW,
-        {
-          input: remediationInput(watch, customer_id, period_start),
-          wait: false,
-          metadata: { watch: watch.name },
-        },
-        { runId: claim.run_id, idempotencyKey: `watch:${claim.run_id}`, internal: true },
+      // Outside the calling graph's context (a sweep's node): a run started from inside it
+      // would execute as that node's subgraph, and its interrupt would fail the node.
+      const { run, created } = await outsideGraphContext(() =>
+        this.#service().start(
+          tenant,
+          OVERAGE_WORKFLOW,
+          {
+            input: remediationInput(watch, customer_id, period_start),
+            wait: false,
+            metadata: { watch: watch.name },
+          },
+          { runId: claim.run_id, idempotencyKey: `watch:${claim.run_id}`, internal: true },
+        ),
       );
       return { run_id: run.run_id, started: created };
     } catch (error) {
@@ -63,4 +68,8 @@ export class RemediationLedger implements RemediationStarter {
       throw error;
     }
   }
+}
+
+function outsideGraphContext<T>(callback: () => Promise<T>): Promise<T> {
+  return AsyncLocalStorageProviderSingleton.getInstance().run(undefined, callback);
 }

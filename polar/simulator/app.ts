@@ -9,6 +9,7 @@ import Fastify, {
   type FastifyRequest,
 } from "fastify";
 import type { LoggedRequest, SimulatorControls } from "./controls.ts";
+import { createCrowd } from "./crowd.ts";
 import { invalidToken, missingToken, PolarHttpError } from "./errors.ts";
 import { type FaultOptions, Faults, type RateLimit } from "./faults.ts";
 import { benefitRoutes } from "./routes/benefits.ts";
@@ -82,6 +83,11 @@ export function createSimulator(options: SimulatorOptions = {}): {
     },
     faults: () => faults.current(),
     setFaults: (partial) => faults.update(partial),
+    addCrowd: (spec) => {
+      const crowd = createCrowd(store.now(), spec);
+      store.addRecords(crowd);
+      return crowd.over;
+    },
     reset: () => {
       store.reset();
       faults = new Faults(initialFaults);

@@ -1,4 +1,5 @@
-/** What drives a running simulator: its request log, fault settings and reset. */
+/** What drives a running simulator: its request log, fault settings, crowds and reset. */
+import type { CrowdSpec } from "./crowd.ts";
 import type { FaultOptions, FaultSettings } from "./faults.ts";
 
 export interface LoggedRequest {
@@ -18,6 +19,8 @@ export interface SimulatorControls {
   clearRequests(): void;
   faults(): FaultSettings;
   setFaults(partial: FaultOptions): FaultSettings;
+  /** Adds a crowd of customers on the API Requests meter (see crowd.ts); answers who is over. */
+  addCrowd(spec: CrowdSpec): { id: string; external_id: string }[];
   /** Back to the seed data, the startup fault settings and an empty request log. */
   reset(): void;
 }

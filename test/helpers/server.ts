@@ -22,6 +22,8 @@ export interface TestServerOptions {
   eventKeepAliveMs?: number;
   notices?: { retryDelaysMs?: number[]; pollMs?: number };
   sweepPollMs?: number;
+  /** The app's clock (usage windows, schedules). */
+  now?: () => Date;
 }
 
 export interface TestServer {
@@ -71,6 +73,7 @@ export async function startTestServer(
     ...(options.eventKeepAliveMs ? { eventKeepAliveMs: options.eventKeepAliveMs } : {}),
     ...(options.notices ? { notices: options.notices } : {}),
     ...(options.sweepPollMs ? { sweepPollMs: options.sweepPollMs } : {}),
+    ...(options.now ? { now: options.now } : {}),
   });
   const url = await app.listen({ port: 0, host: "127.0.0.1" });
   let closing: Promise<void> | undefined;
