@@ -22,6 +22,7 @@ import { productRoutes } from "./routes/products.ts";
 import { subscriptionRoutes } from "./routes/subscriptions.ts";
 import { SimulatorStore } from "./store.ts";
 import { iso } from "./time.ts";
+import { type WebhookEndpoint, WebhookSender } from "./webhooks.ts";
 
 export type { LoggedRequest, SimulatorControls } from "./controls.ts";
 
@@ -43,6 +44,8 @@ export interface SimulatorOptions {
   latencyMs?: number;
   /** Fastify's logger (default off). */
   logger?: boolean;
+  /** Where to deliver signed webhooks (`customer.state_changed` after ingestion); default none. */
+  webhooks?: WebhookEndpoint;
 }
 
 function isApiPath(url: string): boolean {
@@ -73,6 +76,8 @@ export function createSimulator(options: SimulatorOptions = {}): {
   };
   let faults = new Faults(initialFaults);
   let log: LoggedRequest[] = [];
+  const webhooks = new WebhookSender(store);
+  webhooks.configure(options.webhooks ?? null);
 
   const controls: SimulatorControls = {
     now: store.seedNow,
@@ -83,6 +88,8 @@ export function createSimulator(options: SimulatorOptions = {}): {
     },
     faults: () => faults.current(),
     setFaults: (partial) => faults.update(partial),
+    setWebhookEndpoint: (endpoint) => webhooks.configure(endpoint),
+    webhooksDelivered: () => webhooks.delivered,
     addCrowd: (spec) => {
       const crowd = createCrowd(store.now(), spec);
       store.addRecords(crowd);
@@ -187,6 +194,8 @@ export function createSimulator(options: SimulatorOptions = {}): {
     if (request.method === "DELETE") return reply.code(405).send({ detail: "Method Not Allowed" });
     return reply.code(404).send({ detail: "Not Found" });
   });
+
+  app.addHook("onClose", async () => webhooks.close());
 
   const context = { store };
   customerRoutes(app, context);

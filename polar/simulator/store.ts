@@ -44,6 +44,7 @@ export class SimulatorStore {
   private subscriptionsByCustomer!: Map<string, SubscriptionRecord[]>;
   private seriesByCustomer!: Map<string, UsageSeries[]>;
   private storedEventsByCustomer!: Map<string, EventRecord[]>;
+  private readonly meterListeners: ((customerId: string) => void)[] = [];
   private childCounts!: Map<string, number>;
   private sequence!: number;
 
@@ -176,6 +177,13 @@ export class SimulatorStore {
       this.childCounts.set(event.parent_id, this.childCount(event.parent_id) + 1);
     }
     this.indexStoredEvent(event);
+    const customer = event.source === "user" ? this.eventCustomer(event) : undefined;
+    if (customer) for (const listener of this.meterListeners) listener(customer.id);
+  }
+
+  /** Told the customer's id whenever a usage event of theirs is stored (webhooks). */
+  onMetersChanged(listener: (customerId: string) => void): void {
+    this.meterListeners.push(listener);
   }
 
   /** The customer an event belongs to: by `customer_id`, else by `external_customer_id`. */

@@ -42,7 +42,7 @@ watches.claimRemediation = async (claim) => {
 
 const ledger = new RemediationLedger({ watches, runs: storage.runs, service: () => service });
 // Concurrency 0: the remediations are created here, not executed (the parent counts them).
-const service = new RunService({
+const service: RunService = new RunService({
   storage,
   deps: { polar, remediations: ledger },
   logger: pino({ level: "silent" }),

@@ -29,7 +29,16 @@ const crowdBody = z
       .regex(/^[a-z0-9-]{1,40}$/)
       .optional(),
   })
-  .refine((spec) => spec.over <= spec.customers, { path: ["over"], message: "at most `customers`" });
+  .refine((spec) => spec.over <= spec.customers, {
+    path: ["over"],
+    message: "at most `customers`",
+  });
+
+const webhooksBody = z.strictObject({
+  url: z.url({ protocol: /^https?$/ }).nullable(),
+  secret: z.string().min(1),
+  debounce_ms: z.int().min(0).max(3_600_000).optional(),
+});
 
 export function controlRoutes(app: FastifyInstance, controls: SimulatorControls): void {
   app.get("/__simulator/requests", async () => ({ requests: controls.requests() }));
@@ -48,6 +57,16 @@ export function controlRoutes(app: FastifyInstance, controls: SimulatorControls)
   app.post("/__simulator/crowd", async (request) => ({
     over: controls.addCrowd(parseBody(crowdBody, request.body)),
   }));
+
+  app.post("/__simulator/webhooks", async (request) => {
+    const body = parseBody(webhooksBody, request.body);
+    controls.setWebhookEndpoint(
+      body.url === null
+        ? null
+        : { url: body.url, secret: body.secret, debounceMs: body.debounce_ms },
+    );
+    return { url: body.url };
+  });
 
   app.post("/__simulator/reset", async () => {
     controls.reset();
