@@ -203,7 +203,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     notify: values.NOTIFY_URL ? { url: values.NOTIFY_URL, secret: notifySecret(values) } : null,
     webhooks: {
       secret: values.POLAR_WEBHOOK_SECRET ?? null,
-      tenant: webhookTenant(values.POLAR_WEBHOOK_TENANT, apiKeys),
+      tenant: values.POLAR_WEBHOOK_SECRET
+        ? webhookTenant(values.POLAR_WEBHOOK_TENANT, apiKeys)
+        : (values.POLAR_WEBHOOK_TENANT ?? "default"),
     },
     logLevel: values.LOG_LEVEL,
   };
@@ -228,7 +230,7 @@ function parseSkipApproval(raw: string | undefined, apiKeys: readonly ApiKey[] |
   return tenants;
 }
 
-/** The tenant Polar's events act for: one of `API_KEYS` (`default` without keys). */
+/** With a webhook secret, the tenant its events act for must be one of `API_KEYS` (`default` without keys). */
 function webhookTenant(raw: string | undefined, apiKeys: readonly ApiKey[] | null): string {
   const tenant = raw ?? "default";
   const known = apiKeys ? apiKeys.some((key) => key.tenant === tenant) : tenant === "default";
