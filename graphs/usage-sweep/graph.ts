@@ -26,8 +26,15 @@ export function buildUsageSweep(checkpointer?: BaseCheckpointSaver) {
       "start_remediations",
     ])
     .addConditionalEdges("start_remediations", routeAfterRemediations, ["start_remediations", END])
-    .compile({ checkpointer, name: "usage-sweep" });
+    .compile({ checkpointer, name: "usage-sweep" })
+    .withConfig({ recursionLimit: MAX_STEPS });
 }
+
+/**
+ * LangGraph stops a run after 25 steps by default; a sweep takes one step per page of 100
+ * customers (and per batch after), so a meter of a million customers needs some 10,000.
+ */
+const MAX_STEPS = 100_000;
 
 /** More pages: read on. All read: the billing periods of those over, if any. */
 function routeAfterPage(state: UsageSweepState) {
