@@ -76,7 +76,8 @@ async function wireDemo(app: App, polar: PolarConnection, current: Config) {
     secret: current.webhooks.secret,
   });
   const actor = { tenant: current.webhooks.tenant, name: "demo", role: "approver" as const };
-  if ((await app.watchService.list(actor.tenant)).some((watch) => watch.name === DEMO_WATCH)) return;
+  if ((await app.watchService.list(actor.tenant)).some((watch) => watch.name === DEMO_WATCH))
+    return;
   await app.watchService.put(actor, DEMO_WATCH, {
     meter_id: METER.id,
     current_product: { name: "Starter" },
