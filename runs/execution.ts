@@ -5,7 +5,7 @@
  * replica that lost the run writes nothing.
  */
 import { getWorkflow } from "../graphs/index.ts";
-import type { WorkflowDeps } from "../nodes/context.ts";
+import type { ServiceDeps } from "../nodes/context.ts";
 import {
   isStoreUnavailable,
   type Lease,
@@ -31,7 +31,7 @@ export interface ExecutionOptions {
   storage: Pick<Storage, "kind" | "runs" | "answers" | "checkpointer" | "watch">;
   events: RunEvents;
   graphs: WorkflowGraphs;
-  deps: WorkflowDeps;
+  deps: ServiceDeps;
   log: RunLogger;
   queue: QueueSettings;
   /** Runs that execute at once in this process. */
@@ -139,7 +139,7 @@ export class RunExecution {
     };
     const step = async () => {
       const stepped = await advanceRun(workflow, graph, runId, await this.#startOf(record, graph), {
-        deps: this.#options.deps,
+        deps: { ...this.#options.deps, polar: this.#options.deps.polar.forTenant(record.tenant) },
         lease,
         signal,
         onNodeUpdate: (node, update) => {

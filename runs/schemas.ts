@@ -143,6 +143,12 @@ export interface StartOptions {
   runId?: string;
 }
 
+/** What a caller's request became once interpreted (free text → a workflow and its start). */
+export interface InterpretedStart {
+  workflow: string;
+  request: StartRun;
+}
+
 /**
  * Answering the pending interrupt (`resume` given), or retrying a run that failed with a
  * retryable error (`resume` left out).

@@ -7,7 +7,7 @@ import type { BaseChatModel } from "@langchain/core/language_models/chat_models"
 import Fastify, { type FastifyBaseLogger } from "fastify";
 import { serializerCompiler, type ZodTypeProvider } from "fastify-type-provider-zod";
 import { createChatModel } from "../llm/model.ts";
-import type { PolarGateway } from "../polar/gateway.ts";
+import type { PolarForTenants } from "../polar/gateway.ts";
 import { RunService } from "../runs/service.ts";
 import type { Storage } from "../storage/index.ts";
 import { RemediationLedger } from "../triggers/remediations.ts";
@@ -43,7 +43,8 @@ import { workflowRoutes } from "./routes/workflows.ts";
 export interface AppOptions {
   config: Config;
   storage: Storage;
-  polar: PolarGateway;
+  /** Each tenant's Polar (`TenantGateways`), or one gateway for every tenant. */
+  polar: PolarForTenants;
   logger?: FastifyBaseLogger;
   /** The chat model nodes may use; default: the one `config.openai` names (none when unset). */
   model?: BaseChatModel | null;
@@ -133,7 +134,10 @@ export async function buildApp(options: AppOptions) {
     perTenant: config.apiKeys !== null,
   });
   const tooling = {
-    polar: options.polar.impatient(READ_TOOL_MAX_WAIT_MS),
+    polar: {
+      forTenant: (tenant: string) =>
+        options.polar.forTenant(tenant).impatient(READ_TOOL_MAX_WAIT_MS),
+    },
     skipApprovalTenants: config.tools.skipApprovalTenants,
     ...(options.now ? { now: options.now } : {}),
   };

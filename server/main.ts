@@ -47,7 +47,7 @@ async function startOrExit(config: Config) {
     if (polar.simulator && !config.webhooks.secret) {
       config.webhooks.secret = `polar_whs_${randomBytes(24).toString("base64url")}`;
     }
-    const app = await buildApp({ config, storage, polar: polar.gateway, logger });
+    const app = await buildApp({ config, storage, polar: polar.gateways, logger });
     await app.listen({ host: config.host, port: config.port });
     await wireDemo(app, polar, config);
     return { storage, polar, app };

@@ -13,7 +13,7 @@ import {
 import { type Actor, requireApprover } from "../lib/actor.ts";
 import { DomainError } from "../lib/errors.ts";
 import type { FieldIssue } from "../lib/validation.ts";
-import type { PolarGateway } from "../polar/gateway.ts";
+import type { PolarForTenants } from "../polar/gateway.ts";
 import { ProductRef } from "../polar/schemas.ts";
 import { NotFoundError } from "../runs/errors.ts";
 import type { Run } from "../runs/schemas.ts";
@@ -82,7 +82,8 @@ export type WatchView = z.infer<typeof WatchView>;
 export interface WatchServiceOptions {
   watches: WatchStore;
   runs: RunRegistry;
-  polar: PolarGateway;
+  /** Each tenant's Polar: a watch is checked against its own tenant's organization. */
+  polar: PolarForTenants;
   service: RunService;
   now?: () => Date;
 }
@@ -103,7 +104,7 @@ export class WatchService {
     body: WatchBody,
   ): Promise<{ watch: WatchView; created: boolean }> {
     requireApprover(actor, "change a watch");
-    const spec = await this.#resolve(body);
+    const spec = await this.#resolve(actor.tenant, body);
     const schedule = body.schedule ?? null;
     const next = schedule && body.enabled ? nextTick(schedule, this.#now()) : null;
     const { watch, created } = await this.#options.watches.put({
@@ -173,8 +174,8 @@ export class WatchService {
     return record;
   }
 
-  async #resolve(body: WatchBody): Promise<WatchSpec> {
-    const { polar } = this.#options;
+  async #resolve(tenant: string, body: WatchBody): Promise<WatchSpec> {
+    const polar = this.#options.polar.forTenant(tenant);
     const issues: FieldIssue[] = [];
     const meter = await polar.getMeter(body.meter_id);
     if (!meter) issues.push({ path: "meter_id", message: "Polar has no meter with this id" });

@@ -18,7 +18,7 @@ import {
 import type { FastifyInstance } from "fastify";
 import type { Actor } from "../../lib/actor.ts";
 import { problem } from "../../lib/errors.ts";
-import type { PolarGateway } from "../../polar/gateway.ts";
+import type { PolarForTenants } from "../../polar/gateway.ts";
 import { invokeTool } from "../../tools/invoke.ts";
 import { isInvalidParams, toolProblem } from "../../tools/problem.ts";
 import { jsonSchemaOf, toolAnswerSchema, tools } from "../../tools/registry.ts";
@@ -26,7 +26,7 @@ import { isReadOnly, type ToolRuns } from "../../tools/types.ts";
 import { sendProblem } from "../plugins/errors.ts";
 
 export interface McpRoutesOptions {
-  polar: PolarGateway;
+  polar: PolarForTenants;
   skipApprovalTenants: ReadonlySet<string>;
   now?: () => Date;
 }
@@ -61,7 +61,7 @@ function mcpServer(context: { actor: Actor; runs: ToolRuns; options: McpRoutesOp
     try {
       const answer = await invokeTool(request.params.name, request.params.arguments ?? {}, {
         tenant: context.actor.tenant,
-        polar: context.options.polar,
+        polar: context.options.polar.forTenant(context.actor.tenant),
         runs: context.runs,
         skipApproval:
           context.actor.role === "approver" &&

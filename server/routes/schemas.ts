@@ -22,7 +22,14 @@ export const ResumeBody = z.strictObject({
     .describe(
       "The answer to the pending interrupt (see its `resume_schema`). Leave it out to retry a run that failed with a retryable error.",
     ),
-  interrupt_id: z.string().min(1).max(200).optional(),
+  interrupt_id: z
+    .string()
+    .min(1)
+    .max(200)
+    .optional()
+    .describe(
+      "The interrupt the answer is meant for. An answer arriving after the run moved on to another interrupt is a 409 and changes nothing.",
+    ),
   wait: z.boolean().default(true),
 });
 export type ResumeBody = z.infer<typeof ResumeBody>;
