@@ -88,4 +88,22 @@ describeEachBackend("the watches API", (backend) => {
     const sweep = await server.call("POST", "/v1/watches/gone/sweep", { key: APPROVER, body: {} });
     expect(sweep.status).toBe(404);
   });
+
+  test("an overage input's window: its end must come after its start", async () => {
+    const answer = await server.call("POST", "/v1/workflows/overage-remediation/runs", {
+      key: APPROVER,
+      body: {
+        input: {
+          customer: { external_id: "external_usr_881" },
+          upgrade_product: { name: "Pro" },
+          usage: { meter_id: STARTER_WATCH.meter_id },
+          window: { start: "2026-11-03T00:00:00Z", end: "2026-11-02T00:00:00Z" },
+        },
+      },
+    });
+    expect(answer.status).toBe(400);
+    expect(answer.json.errors).toEqual([
+      { path: "input.window.end", message: "must be after `start`" },
+    ]);
+  });
 });
