@@ -5,6 +5,7 @@
 import { writeFile } from "node:fs/promises";
 import { cpus, totalmem } from "node:os";
 import { join } from "node:path";
+import { benchConsole } from "./console.ts";
 import { benchDurability } from "./durability.ts";
 import { benchHttp } from "./http.ts";
 import { benchPgRestarts } from "./pg-chaos.ts";
@@ -21,6 +22,7 @@ const sections: [string, (options: { quick: boolean }) => Promise<Row[]>][] = [
   ["replicas", benchReplicas],
   ["pg-restarts", benchPgRestarts],
   ["sweep", benchSweep],
+  ["console", benchConsole],
 ];
 const only = process.argv.find((arg) => arg.startsWith("--only="))?.slice("--only=".length);
 

@@ -158,26 +158,35 @@ export function classifyPolarError(error: unknown, operation: string): PolarGate
       { status: error.statusCode, issues: detail.issues, cause: error },
     );
   }
-  if (error instanceof PolarServerError || error instanceof PolarNetworkError) {
+  // Polar's (or a proxy's) body stays on `cause`, for the log: it is not ours to pass on.
+  if (error instanceof PolarServerError) {
+    // The SDK keeps the status only in its message ("…: 503 - <body>").
+    const status = Number(/\b(5\d\d)\b/.exec(error.message)?.[1] ?? 0) || null;
     return new PolarGatewayError(
       "polar_unavailable",
-      `Polar unavailable during ${operation}: ${error.message}`,
-      {
-        cause: error,
-      },
+      `Polar unavailable during ${operation}${status ? ` (HTTP ${status})` : ""}`,
+      { status, cause: error },
     );
   }
-  const message = error instanceof Error ? error.message : String(error);
-  return new PolarGatewayError("polar_unavailable", `Polar call ${operation} failed: ${message}`, {
+  if (error instanceof PolarNetworkError) {
+    return new PolarGatewayError("polar_unavailable", `Polar unreachable during ${operation}`, {
+      cause: error,
+    });
+  }
+  return new PolarGatewayError("polar_unavailable", `Polar call ${operation} failed`, {
     cause: error,
   });
 }
 
+/**
+ * What a 4xx said, as far as it is Polar's structured answer: its validation issues, or its
+ * `error` type and `detail` sentence. Anything else (a proxy's page, a body we cannot read) is
+ * not repeated.
+ */
 function describeClientError(body: unknown): {
   message: string;
   issues: { path: string; message: string }[];
 } {
-  if (typeof body === "string") return { message: body.slice(0, 500), issues: [] };
   if (body && typeof body === "object") {
     const { error, detail } = body as { error?: unknown; detail?: unknown };
     if (Array.isArray(detail)) {
@@ -190,10 +199,12 @@ function describeClientError(body: unknown): {
       });
       return { message: issues.map((i) => `${i.path}: ${i.message}`).join("; "), issues };
     }
-    const parts = [error, detail].filter((part) => typeof part === "string");
+    const parts = [error, detail]
+      .filter((part): part is string => typeof part === "string")
+      .map((part) => part.replace(/[\p{Cc}\p{Cf}]+/gu, " ").slice(0, 300));
     if (parts.length > 0) return { message: parts.join(": "), issues: [] };
   }
-  return { message: JSON.stringify(body)?.slice(0, 500) ?? "no detail", issues: [] };
+  return { message: "no detail polar-flows could read", issues: [] };
 }
 
 export type RetryListener = (info: {

@@ -243,7 +243,11 @@ export class RunExecution {
         set: { ...set, error: result.error, interrupt: null },
         lease,
       });
-      if (settled) log.warn({ run_id: runId, error: result.error }, "run failed");
+      if (settled) {
+        const details = { run_id: runId, error: result.error, err: result.cause };
+        if (result.error.error_id) log.error(details, "run failed unexpectedly");
+        else log.warn(details, "run failed");
+      }
     }
     if (settled) await this.#options.onSettled?.(settled);
     if (!settled) {

@@ -17,6 +17,7 @@ import { WebhookReceiver } from "../triggers/webhooks.ts";
 import type { Config } from "./config.ts";
 import { createLogger } from "./logger.ts";
 import { authPlugin } from "./plugins/auth.ts";
+import { consoleSessionPlugin } from "./plugins/console-session.ts";
 import {
   BODY_LIMIT_BYTES,
   errorsPlugin,
@@ -29,6 +30,7 @@ import { callerBudgetPlugin, callerRateLimitPlugin } from "./plugins/rate-limit.
 import { runsPlugin } from "./plugins/runs.ts";
 import { triggersPlugin } from "./plugins/triggers.ts";
 import { checkpointRoutes } from "./routes/checkpoints.ts";
+import { consoleRoutes } from "./routes/console.ts";
 import { eventRoutes } from "./routes/events.ts";
 import { healthRoutes } from "./routes/health.ts";
 import { mcpRoutes } from "./routes/mcp.ts";
@@ -133,6 +135,11 @@ export async function buildApp(options: AppOptions) {
     requestsPerMinute: config.apiRateLimit,
     perTenant: config.apiKeys !== null,
   });
+  await app.register(consoleSessionPlugin, {
+    apiKeys: config.apiKeys,
+    publicUrl: config.publicUrl,
+  });
+  await app.register(consoleRoutes, { apiKeys: config.apiKeys });
   const tooling = {
     polar: {
       forTenant: (tenant: string) =>
@@ -143,7 +150,10 @@ export async function buildApp(options: AppOptions) {
   };
   await app.register(
     async (v1) => {
-      await v1.register(authPlugin, { apiKeys: config.apiKeys });
+      await v1.register(authPlugin, {
+        apiKeys: config.apiKeys,
+        session: (request) => app.consoleSession.actor(request),
+      });
       await v1.register(callerBudgetPlugin);
       await v1.register(workflowRoutes);
       await v1.register(requestRoutes, { polar: options.polar, model });

@@ -24,6 +24,9 @@ const COLUMNS =
 
 const JSON_PATCH_FIELDS = ["interrupt", "output", "error", "metadata", "pending_resume"] as const;
 
+/** How a run's input names its customer (every workflow takes one of these). */
+const CUSTOMER_FIELDS = ["id", "external_id"] as const;
+
 /** A run any replica may claim: waiting to start, or running with no live lease. */
 const CLAIMABLE = (d: SqlDialect) =>
   `status IN ('queued', 'running') AND (lease_expires_at IS NULL OR lease_expires_at < ${d.now})`;
@@ -127,6 +130,13 @@ export class SqlRunRegistry implements RunRegistry {
     if (query.status !== undefined) {
       conditions.push("status = ?");
       params.push(query.status);
+    }
+    if (query.customer !== undefined) {
+      const fields = CUSTOMER_FIELDS.map(
+        (field) => `${this.#d.jsonText("input", "customer", field)} = ?`,
+      );
+      conditions.push(`(${fields.join(" OR ")})`);
+      params.push(...CUSTOMER_FIELDS.map(() => query.customer));
     }
     if (query.cursor !== undefined) {
       const after = decodeCursor(query.cursor);

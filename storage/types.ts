@@ -15,8 +15,11 @@ export type RunStatus = (typeof RUN_STATUSES)[number];
 
 export interface RunError {
   code: string;
+  /** Our own words: never an exception's or another service's text. */
   message: string;
   retryable: boolean;
+  /** For an unexpected error: the id under which the service's log has its details. */
+  error_id?: string;
 }
 
 /** One run = one LangGraph thread (`thread_id = run_id`). */
@@ -127,6 +130,8 @@ export interface ListRunsQuery {
   tenant: string;
   workflow?: string;
   status?: RunStatus;
+  /** The input's customer: its Polar id or external id, exactly. */
+  customer?: string;
   limit: number;
   /** `next_cursor` of the previous page. */
   cursor?: string;

@@ -40,6 +40,14 @@ export const ListRunsQuery = z.object({
     .regex(/^[a-z0-9-]{1,100}$/, { error: "must be a workflow name" })
     .optional(),
   status: RunStatus.optional(),
+  customer: z
+    .string()
+    .min(1)
+    .max(200)
+    .optional()
+    .describe(
+      "Runs for this customer, as the input names it: its Polar id or external id (exact).",
+    ),
   limit: z.coerce.number().int().min(1).max(100).default(20),
   cursor: z.string().min(1).max(500).optional(),
 });
