@@ -46,6 +46,10 @@ async function startOrExit(config: Config) {
     // The built-in simulator plays Polar's webhooks too: it and the service share a secret.
     if (polar.simulator && !config.webhooks.secret) {
       config.webhooks.secret = `polar_whs_${randomBytes(24).toString("base64url")}`;
+      // With keys, the demo acts for a tenant someone can sign in as.
+      const tenants = config.apiKeys?.map((key) => key.tenant) ?? [];
+      if (tenants.length > 0 && !tenants.includes(config.webhooks.tenant))
+        config.webhooks.tenant = tenants[0]!;
     }
     const app = await buildApp({ config, storage, polar: polar.gateways, logger });
     await app.listen({ host: config.host, port: config.port });
