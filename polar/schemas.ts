@@ -124,6 +124,13 @@ export const CustomerMeter = z.looseObject({
 });
 export type CustomerMeter = z.infer<typeof CustomerMeter>;
 
+/** A customer's meter as a meter's listing gives it: with the customer (for its external id). */
+export const MeterCustomer = CustomerMeter.extend({ customer: Customer });
+export type MeterCustomer = z.infer<typeof MeterCustomer>;
+
+export const Meter = z.looseObject({ id: z.string(), name: z.string() });
+export type Meter = z.infer<typeof Meter>;
+
 export const PolarEvent = z.looseObject({
   id: z.string(),
   timestamp: timestamp,

@@ -85,6 +85,8 @@ const Env = z.object({
       })
       .optional(),
   ),
+  POLAR_WEBHOOK_SECRET: optional,
+  POLAR_WEBHOOK_TENANT: optional,
   LOG_LEVEL: optional.pipe(
     z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   ),
@@ -124,6 +126,11 @@ export interface Config {
   };
   /** Signed notices when a run waits for a person or fails for good; null: none. */
   notify: { url: string; secret: string } | null;
+  /**
+   * Polar's webhooks (§10): the endpoint's secret (null: `/v1/webhooks/polar` answers 404 —
+   * `npm start` with the built-in simulator generates one) and the tenant its events act for.
+   */
+  webhooks: { secret: string | null; tenant: string };
   logLevel: string;
 }
 
@@ -201,6 +208,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     signInFailuresPerMinute: values.SIGN_IN_FAILURE_LIMIT ?? 10,
     tools: { skipApprovalTenants: parseSkipApproval(values.TOOLS_SKIP_APPROVAL, apiKeys) },
     notify: values.NOTIFY_URL ? { url: values.NOTIFY_URL, secret: notifySecret(values) } : null,
+    webhooks: {
+      secret: values.POLAR_WEBHOOK_SECRET ?? null,
+      tenant: values.POLAR_WEBHOOK_SECRET
+        ? webhookTenant(values.POLAR_WEBHOOK_TENANT, apiKeys)
+        : (values.POLAR_WEBHOOK_TENANT ?? "default"),
+    },
     logLevel: values.LOG_LEVEL,
   };
 }
@@ -222,6 +235,18 @@ function parseSkipApproval(raw: string | undefined, apiKeys: readonly ApiKey[] |
     }
   }
   return tenants;
+}
+
+/** With a webhook secret, the tenant its events act for must be one of `API_KEYS` (`default` without keys). */
+function webhookTenant(raw: string | undefined, apiKeys: readonly ApiKey[] | null): string {
+  const tenant = raw ?? "default";
+  const known = apiKeys ? apiKeys.some((key) => key.tenant === tenant) : tenant === "default";
+  if (!known) {
+    throw new ConfigError(
+      `POLAR_WEBHOOK_TENANT: ${tenant} is not a tenant of API_KEYS${apiKeys ? "" : " (without API_KEYS the only tenant is default)"}`,
+    );
+  }
+  return tenant;
 }
 
 /**
@@ -298,6 +323,7 @@ export function secretsOf(config: Config): string[] {
     ...(config.polar.tenantTokens?.values() ?? []),
     config.openai.apiKey,
     config.notify?.secret,
+    config.webhooks.secret,
     ...(config.apiKeys ?? []).map((entry) => entry.key),
   ].filter((value): value is string => typeof value === "string" && value.length > 0);
 }

@@ -23,6 +23,20 @@ export const UsageSource = z.union(
   { error: "give either `event_name` (with optional `group_by`, `sum_property`) or `meter_id`" },
 );
 
+/** A window given outright: from `start` to `end` (absent: the moment usage is measured). */
+export const MeasurementWindow = z
+  .strictObject({
+    start: z.iso.datetime({ offset: true }),
+    end: z.iso.datetime({ offset: true }).optional(),
+  })
+  .refine(
+    (window) => window.end === undefined || Date.parse(window.start) < Date.parse(window.end),
+    {
+      path: ["end"],
+      message: "must be after `start`",
+    },
+  );
+
 export const OverageInput = z
   .strictObject({
     customer: CustomerRef,
@@ -30,6 +44,9 @@ export const OverageInput = z
     upgrade_product: ProductRef,
     usage: UsageSource,
     window_days: z.int().min(1).max(366).default(30),
+    window: MeasurementWindow.optional().describe(
+      "Measure this window instead of the last `window_days` (a watch: the billing period so far).",
+    ),
     limit: z.number().positive().optional(),
     threshold_pct: z.number().positive().max(10_000).default(100),
     require_approval: z.boolean().default(true),
