@@ -11,6 +11,7 @@ import { benchHttp } from "./http.ts";
 import { benchPgRestarts } from "./pg-chaos.ts";
 import { benchReplicas } from "./replicas.ts";
 import type { Row } from "./support.ts";
+import { benchSweep } from "./sweep.ts";
 import { benchUsage } from "./usage.ts";
 
 const quick = process.argv.includes("--quick");
@@ -20,6 +21,7 @@ const sections: [string, (options: { quick: boolean }) => Promise<Row[]>][] = [
   ["usage", benchUsage],
   ["replicas", benchReplicas],
   ["pg-restarts", benchPgRestarts],
+  ["sweep", benchSweep],
   ["console", benchConsole],
 ];
 const only = process.argv.find((arg) => arg.startsWith("--only="))?.slice("--only=".length);

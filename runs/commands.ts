@@ -110,6 +110,7 @@ export class RunCommands {
       metadata: request.metadata,
     });
     return {
+      ...(options.runId ? { run_id: options.runId } : {}),
       tenant,
       workflow: workflow.name,
       input: parsed.data,

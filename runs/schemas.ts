@@ -147,6 +147,8 @@ export interface StartOptions {
   internal?: boolean;
   /** The caller's key; only an approver may start a run with `require_approval: false`. */
   actor?: Actor;
+  /** The new run's id, chosen by the caller (a ledger that recorded it first); default random. */
+  runId?: string;
 }
 
 /** What a caller's request became once interpreted (free text → a workflow and its start). */

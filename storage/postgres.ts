@@ -10,6 +10,8 @@ import { ConnectionWatch, DATABASE_CONNECT_TIMEOUT_MS } from "./pg-connections.t
 import { fenceLease, SqlRunRegistry } from "./registry.ts";
 import { numberPlaceholders, postgresDialect, type SqlClient, type SqlDialect } from "./sql.ts";
 import type { ConnectionNotice, Storage, StoreChange } from "./types.ts";
+import { SqlWatchStore } from "./watches.ts";
+import { SqlWebhookLog } from "./webhooks.ts";
 
 export interface PostgresStorageOptions {
   databaseUrl: string;
@@ -63,6 +65,8 @@ export async function openPostgresStorage(options: PostgresStorageOptions): Prom
       events: new SqlRunEventLog(client),
       answers: new SqlAnswerLog(client),
       notices: new SqlNoticeOutbox(client),
+      watches: new SqlWatchStore(client),
+      webhooks: new SqlWebhookLog(client),
       async ping() {
         await client.query(`SELECT 1 FROM ${dialect.table("runs")} LIMIT 1`);
       },

@@ -1,4 +1,6 @@
 import type { BaseCheckpointSaver } from "@langchain/langgraph-checkpoint";
+import type { WatchStore } from "./watches.ts";
+import type { WebhookLog } from "./webhooks.ts";
 
 export const RUN_STATUSES = [
   "queued",
@@ -288,6 +290,10 @@ export interface Storage {
   events: RunEventLog;
   answers: AnswerLog;
   notices: NoticeOutbox;
+  /** Usage watches, their schedules and the once-per-period remediation ledger (§10). */
+  watches: WatchStore;
+  /** Polar's webhook deliveries (§10). */
+  webhooks: WebhookLog;
   /** Readiness: resolves when the store answers, throws otherwise. */
   ping(): Promise<void>;
   /** Idempotent. */
