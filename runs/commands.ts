@@ -64,6 +64,7 @@ export class RunCommands {
       metadata: request.metadata,
     });
     const newRun = {
+      ...(options.runId ? { run_id: options.runId } : {}),
       tenant,
       workflow: workflow.name,
       input: parsed.data,

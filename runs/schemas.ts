@@ -139,6 +139,8 @@ export interface StartOptions {
   internal?: boolean;
   /** The caller's key; only an approver may start a run with `require_approval: false`. */
   actor?: Actor;
+  /** The run's id, chosen by the caller (a LangGraph thread created before its first run). */
+  runId?: string;
 }
 
 /**

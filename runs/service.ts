@@ -14,12 +14,13 @@ import type { WorkflowDeps } from "../nodes/context.ts";
 import {
   InvalidCursorError,
   isStoreUnavailable,
+  type RunEvent,
   type RunRecord,
   type Storage,
 } from "../storage/index.ts";
 import { type CheckpointPage, checkpointHistory, checkpointState } from "./checkpoints.ts";
 import { RunCommands } from "./commands.ts";
-import { InvalidInputError } from "./errors.ts";
+import { InvalidInputError, UnknownWorkflowError } from "./errors.ts";
 import { RunEvents } from "./events.ts";
 import { RunExecution } from "./execution.ts";
 import { findRun, viewOf } from "./records.ts";
@@ -65,6 +66,8 @@ export interface EventStreamOptions {
   after: number;
   /** Gets each event as server-sent-event text, and keep-alive comments. */
   write: (chunk: string) => void;
+  /** How an event reads as text (default: this API's own `id`/`event`/`data` form). */
+  format?: (event: RunEvent) => string;
   /** The caller went away. */
   stop: AbortSignal;
   keepAliveMs: number;
@@ -76,6 +79,7 @@ export class RunService {
   readonly #graphs: WorkflowGraphs;
   readonly #execution: RunExecution;
   readonly #commands: RunCommands;
+  readonly #waiter: RunWaiter;
   /** Aborted at shutdown: waiting requests answer with the run as it is; streams end. */
   readonly #closing = new AbortController();
 
@@ -98,20 +102,21 @@ export class RunService {
       ...(options.onSettled ? { onSettled: options.onSettled } : {}),
       closing: this.#closing.signal,
     });
+    this.#waiter = new RunWaiter({
+      runs: storage.runs,
+      events: this.#events,
+      answers: storage.answers,
+      waitMs: options.waitMs,
+      pollMs: queue.pollMs,
+      closing: this.#closing.signal,
+    });
     this.#commands = new RunCommands({
       runs: storage.runs,
       events: this.#events,
       answers: storage.answers,
       graphs: this.#graphs,
       execution: this.#execution,
-      waiter: new RunWaiter({
-        runs: storage.runs,
-        events: this.#events,
-        answers: storage.answers,
-        waitMs: options.waitMs,
-        pollMs: queue.pollMs,
-        closing: this.#closing.signal,
-      }),
+      waiter: this.#waiter,
     });
   }
 
@@ -148,6 +153,21 @@ export class RunService {
 
   async get(tenant: string, runId: string): Promise<Run> {
     return viewOf(this.#storage.answers, await findRun(this.#storage.runs, tenant, runId));
+  }
+
+  /**
+   * The run once it pauses or ends — or as it is after the service's wait bound (or at
+   * shutdown): callers that wait longer call again.
+   */
+  async waitFor(tenant: string, runId: string): Promise<Run> {
+    return this.#waiter.untilSettled(await findRun(this.#storage.runs, tenant, runId));
+  }
+
+  /** The workflow's graph as LangGraph draws it: nodes and edges, as JSON. */
+  async drawing(workflow: string): Promise<Record<string, unknown>> {
+    const name = (await this.listWorkflows()).find((view) => view.name === workflow)?.name;
+    if (name === undefined) throw new UnknownWorkflowError(workflow);
+    return (await this.#graphs.graph(name).getGraphAsync()).toJSON() as Record<string, unknown>;
   }
 
   /** The tenant's runs, newest first, a page at a time. */
@@ -209,7 +229,14 @@ export class RunService {
       write: options.write,
       stop: AbortSignal.any([options.stop, this.#closing.signal]),
       keepAliveMs: options.keepAliveMs,
+      ...(options.format ? { format: options.format } : {}),
     });
+  }
+
+  /** The id of the run's latest status event (0: none): a stream of what follows starts there. */
+  async latestStatusEventId(tenant: string, runId: string): Promise<number> {
+    await findRun(this.#storage.runs, tenant, runId);
+    return (await this.#events.latestStatus(runId))?.event_id ?? 0;
   }
 
   /** At start-up: join the run queue; runs left behind continue (answers how many were running). */

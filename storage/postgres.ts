@@ -9,6 +9,7 @@ import { isStoreUnavailable } from "./outage.ts";
 import { ConnectionWatch, DATABASE_CONNECT_TIMEOUT_MS } from "./pg-connections.ts";
 import { fenceLease, SqlRunRegistry } from "./registry.ts";
 import { numberPlaceholders, postgresDialect, type SqlClient, type SqlDialect } from "./sql.ts";
+import { SqlThreadStore } from "./threads.ts";
 import type { ConnectionNotice, Storage, StoreChange } from "./types.ts";
 
 export interface PostgresStorageOptions {
@@ -63,6 +64,7 @@ export async function openPostgresStorage(options: PostgresStorageOptions): Prom
       events: new SqlRunEventLog(client),
       answers: new SqlAnswerLog(client),
       notices: new SqlNoticeOutbox(client),
+      threads: new SqlThreadStore(client),
       async ping() {
         await client.query(`SELECT 1 FROM ${dialect.table("runs")} LIMIT 1`);
       },

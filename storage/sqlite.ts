@@ -9,6 +9,7 @@ import { migrateRegistry } from "./migrations.ts";
 import { SqlNoticeOutbox } from "./notices.ts";
 import { fenceLease, SqlRunRegistry } from "./registry.ts";
 import { type SqlClient, sqliteDialect } from "./sql.ts";
+import { SqlThreadStore } from "./threads.ts";
 import type { Storage } from "./types.ts";
 
 export const SQLITE_FILE = "polar-flows.db";
@@ -46,6 +47,7 @@ export async function openSqliteStorage(dataDir: string): Promise<Storage> {
       events: new SqlRunEventLog(client),
       answers: new SqlAnswerLog(client),
       notices: new SqlNoticeOutbox(client),
+      threads: new SqlThreadStore(client),
       async ping() {
         await client.query("SELECT 1 FROM runs LIMIT 1");
       },
