@@ -7,9 +7,7 @@
  * checks it against the interrupt's schema as for any answer.
  */
 import { ResumeRejectedError } from "../runs/errors.ts";
-import type { Interrupt } from "../runs/schemas.ts";
-
-type PendingInterrupt = Interrupt;
+import type { PendingInterrupt } from "../runs/runner.ts";
 
 /** What agent-inbox may offer on an interrupt of each kind. */
 const INBOX_CONFIG: Record<PendingInterrupt["kind"], InboxConfig> = {
@@ -81,8 +79,10 @@ export function resumeFor(pending: PendingInterrupt, resume: unknown): unknown {
       if (!allowed.allow_ignore) break;
       return pending.kind === "approval" ? { approved: false } : { decision: "stop" };
     case "response": {
-      if (text === null) throw new ResumeRejectedError("A `response` answer takes its text as `args`.");
-      if (pending.kind === "approval") return text === "" ? { approved: false } : { approved: false, note: text };
+      if (text === null)
+        throw new ResumeRejectedError("A `response` answer takes its text as `args`.");
+      if (pending.kind === "approval")
+        return text === "" ? { approved: false } : { approved: false, note: text };
       return pending.kind === "choice" ? { subscription_id: text } : { decision: text };
     }
     case "edit": {

@@ -8,14 +8,17 @@
 import { randomUUID } from "node:crypto";
 import type { Actor } from "../lib/actor.ts";
 import { InvalidInputError, NotFoundError, RunConflictError } from "../runs/errors.ts";
-import type { CheckpointState, Interrupt, Run } from "../runs/schemas.ts";
+import type { PendingInterrupt as Interrupt } from "../runs/runner.ts";
+import type { CheckpointState, Run } from "../runs/schemas.ts";
 import type { RunService } from "../runs/service.ts";
 import type { ThreadRun, ThreadStore } from "../storage/index.ts";
 import { resumeFor } from "./interrupts.ts";
+import { langGraphFormat, metadataEvent, sseEvent } from "./stream.ts";
 import {
   assistantSchemas,
   assistantView,
   interruptsOf,
+  type LangGraphRunStatus,
   runStatusesFor,
   runView,
   type ThreadSource,
@@ -110,7 +113,11 @@ export class LangGraphService {
 
   async createThread(
     tenant: string,
-    request: { thread_id?: string | undefined; metadata?: Record<string, unknown> | undefined; if_exists?: string | undefined },
+    request: {
+      thread_id?: string | undefined;
+      metadata?: Record<string, unknown> | undefined;
+      if_exists?: string | undefined;
+    },
   ) {
     const threadId = request.thread_id ?? randomUUID();
     if (request.thread_id !== undefined) {
@@ -161,7 +168,11 @@ export class LangGraphService {
     return threadStateView(threadId, await this.#latestState(tenant, source));
   }
 
-  async history(tenant: string, threadId: string, page: { limit: number; before?: string | undefined }) {
+  async history(
+    tenant: string,
+    threadId: string,
+    page: { limit: number; before?: string | undefined },
+  ) {
     const source = await this.#source(tenant, threadId);
     if (source.status === null) return [];
     const summaries = await this.#runs.checkpoints(tenant, threadId, {
@@ -186,7 +197,7 @@ export class LangGraphService {
   async createRun(actor: Actor, threadId: string, request: RunRequest): Promise<CreatedRun> {
     const strategy = request.multitask_strategy ?? "reject";
     if (strategy !== "reject") {
-      throw new InvalidInputError("Only `multitask_strategy: \"reject\"` is served.", [
+      throw new InvalidInputError('Only `multitask_strategy: "reject"` is served.', [
         { path: "multitask_strategy", message: "must be reject" },
       ]);
     }
@@ -275,6 +286,32 @@ export class LangGraphService {
     return this.waitForThread(tenant, threadId, stop);
   }
 
+  /**
+   * Streams a LangGraph run just made as server-sent events until the thread pauses or ends (or
+   * `stop`): `metadata` first, then `updates` / `values` as `modes` ask, and the thread's values
+   * (with `__interrupt__`) once it pauses or ends.
+   */
+  async streamRun(
+    tenant: string,
+    created: CreatedRun,
+    modes: ReadonlySet<string>,
+    output: { write: (chunk: string) => void; stop: AbortSignal; keepAliveMs: number },
+  ): Promise<void> {
+    const threadId = created.run.thread_id;
+    output.write(metadataEvent(created.run.run_id));
+    await this.#runs.streamEvents(tenant, threadId, {
+      after: created.streamAfter,
+      write: output.write,
+      stop: output.stop,
+      keepAliveMs: output.keepAliveMs,
+      format: langGraphFormat(modes, created.startValues),
+    });
+    const thread = await this.#runs.get(tenant, threadId);
+    if (modes.has("values") && SETTLED.has(thread.status) && thread.status !== "failed") {
+      output.write(sseEvent("values", await this.threadValues(tenant, thread)));
+    }
+  }
+
   /** Cancels the thread's run; only its latest LangGraph run can be cancelled. */
   async cancelRun(tenant: string, threadId: string, runId: string): Promise<void> {
     const { run } = await this.run(tenant, threadId, runId);
@@ -324,7 +361,12 @@ export class LangGraphService {
     return { run, streamAfter, startValues };
   }
 
-  async #record(tenant: string, thread: Run, request: RunRequest, supersededStatus: string) {
+  async #record(
+    tenant: string,
+    thread: Run,
+    request: RunRequest,
+    supersededStatus: LangGraphRunStatus,
+  ) {
     const run: ThreadRun = await this.#threads.addRun(
       {
         run_id: randomUUID(),
@@ -346,7 +388,8 @@ export class LangGraphService {
 
   async #thread(tenant: string, threadId: string): Promise<Run> {
     return this.#runs.get(tenant, threadId).catch((error) => {
-      if (error instanceof NotFoundError) throw new NotFoundError(`There is no thread ${threadId}.`);
+      if (error instanceof NotFoundError)
+        throw new NotFoundError(`There is no thread ${threadId}.`);
       throw error;
     });
   }
@@ -363,7 +406,11 @@ export class LangGraphService {
     return this.#pendingSource(pending);
   }
 
-  #pendingSource(pending: { thread_id: string; metadata: Record<string, unknown>; created_at: string }): ThreadSource {
+  #pendingSource(pending: {
+    thread_id: string;
+    metadata: Record<string, unknown>;
+    created_at: string;
+  }): ThreadSource {
     const graphId = pending.metadata.graph_id;
     return {
       thread_id: pending.thread_id,

@@ -3,12 +3,23 @@
  * what `@langchain/langgraph-sdk` parses): a workflow is an assistant, a run is a thread, and
  * each start, answer or retry through `/langgraph` is a LangGraph run on it.
  */
-import type { CheckpointState, Interrupt, RunStatus, WorkflowView } from "../runs/schemas.ts";
+import type { PendingInterrupt as Interrupt } from "../runs/runner.ts";
+import type { CheckpointState, RunStatus, WorkflowView } from "../runs/schemas.ts";
 import type { RunError, ThreadRun } from "../storage/index.ts";
 import { inboxInterrupt } from "./interrupts.ts";
 
 export const THREAD_STATUSES = ["idle", "busy", "interrupted", "error"] as const;
 export type ThreadStatus = (typeof THREAD_STATUSES)[number];
+
+export const LANGGRAPH_RUN_STATUSES = [
+  "pending",
+  "running",
+  "error",
+  "success",
+  "timeout",
+  "interrupted",
+] as const;
+export type LangGraphRunStatus = (typeof LANGGRAPH_RUN_STATUSES)[number];
 
 /** A thread's status from its run's (null: a thread with no run yet). */
 export function threadStatusOf(status: RunStatus | null): ThreadStatus {
@@ -44,8 +55,8 @@ export function runStatusesFor(status: ThreadStatus): { statuses: RunStatus[]; p
  * person has done its part (`success`, as LangGraph's server says), a cancelled one was
  * `interrupted`; earlier ones keep how they ended.
  */
-export function runStatusOf(run: ThreadRun, threadStatus: RunStatus): string {
-  if (run.final_status !== null) return run.final_status;
+export function runStatusOf(run: ThreadRun, threadStatus: RunStatus): LangGraphRunStatus {
+  if (run.final_status !== null) return run.final_status as LangGraphRunStatus;
   switch (threadStatus) {
     case "queued":
       return "pending";

@@ -73,6 +73,13 @@ export interface EventStreamOptions {
   keepAliveMs: number;
 }
 
+/** A workflow's graph as LangGraph serializes it. */
+export type GraphDrawing = {
+  nodes: Record<string, unknown>[];
+  edges: Record<string, unknown>[];
+  [key: string]: unknown;
+};
+
 export class RunService {
   readonly #storage: RunServiceOptions["storage"];
   readonly #events: RunEvents;
@@ -164,10 +171,10 @@ export class RunService {
   }
 
   /** The workflow's graph as LangGraph draws it: nodes and edges, as JSON. */
-  async drawing(workflow: string): Promise<Record<string, unknown>> {
+  async drawing(workflow: string): Promise<GraphDrawing> {
     const name = (await this.listWorkflows()).find((view) => view.name === workflow)?.name;
     if (name === undefined) throw new UnknownWorkflowError(workflow);
-    return (await this.#graphs.graph(name).getGraphAsync()).toJSON() as Record<string, unknown>;
+    return (await this.#graphs.graph(name).getGraphAsync()).toJSON() as unknown as GraphDrawing;
   }
 
   /** The tenant's runs, newest first, a page at a time. */

@@ -6,6 +6,7 @@ import { randomUUID } from "node:crypto";
 import type { BaseChatModel } from "@langchain/core/language_models/chat_models";
 import Fastify, { type FastifyBaseLogger } from "fastify";
 import { serializerCompiler, type ZodTypeProvider } from "fastify-type-provider-zod";
+import { LangGraphService } from "../langgraph/service.ts";
 import { createChatModel } from "../llm/model.ts";
 import type { PolarGateway } from "../polar/gateway.ts";
 import { RunService } from "../runs/service.ts";
@@ -26,6 +27,7 @@ import { runsPlugin } from "./plugins/runs.ts";
 import { checkpointRoutes } from "./routes/checkpoints.ts";
 import { eventRoutes } from "./routes/events.ts";
 import { healthRoutes } from "./routes/health.ts";
+import { langGraphRoutes } from "./routes/langgraph/index.ts";
 import { mcpRoutes } from "./routes/mcp.ts";
 import { requestRoutes } from "./routes/requests.ts";
 import { runRoutes } from "./routes/runs.ts";
@@ -109,6 +111,12 @@ export async function buildApp(options: AppOptions) {
     },
     { prefix: "/v1" },
   );
+  // LangGraph's API over the same run core, keys, tenancy and budget as /v1.
+  await app.register(langGraphRoutes, {
+    prefix: "/langgraph",
+    service: new LangGraphService(service, storage.threads),
+    apiKeys: config.apiKeys,
+  });
   // MCP: the same tools, keys, tenancy and budget as /v1.
   await app.register(async (mcp) => {
     await mcp.register(authPlugin, { apiKeys: config.apiKeys });

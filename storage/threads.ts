@@ -1,11 +1,5 @@
 import type { SqlClient, SqlDialect } from "./sql.ts";
-import type {
-  PendingThread,
-  ThreadQuery,
-  ThreadRun,
-  ThreadStore,
-  ThreadSummary,
-} from "./types.ts";
+import type { PendingThread, ThreadQuery, ThreadRun, ThreadStore, ThreadSummary } from "./types.ts";
 
 const RUN_COLUMNS =
   "run_id, thread_id, tenant, assistant_id, metadata, final_status, created_at, updated_at";

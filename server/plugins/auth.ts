@@ -32,6 +32,8 @@ export interface AuthOptions {
    * the request carries none. Throws a ProblemError for a session that is there but not valid.
    */
   session?: (request: FastifyRequest) => Promise<Actor | null>;
+  /** Also take the key from `x-api-key` (as LangGraph's SDK sends it). */
+  apiKeyHeader?: boolean;
 }
 
 const digest = (value: string) => createHash("sha256").update(value).digest();
@@ -53,7 +55,10 @@ async function auth(app: FastifyInstance, options: AuthOptions) {
 
   // The document says which: a bearer key and its 401, or explicitly open (`security: []`).
   app.addHook("onRoute", (route) => {
-    route.schema = { ...route.schema, security: keys ? [{ bearer: [] }] : [] };
+    const schemes: Record<string, string[]>[] = options.apiKeyHeader
+      ? [{ bearer: [] }, { apiKey: [] }]
+      : [{ bearer: [] }];
+    route.schema = { ...route.schema, security: keys ? schemes : [] };
     if (keys) addProblemAnswers(route, 401);
   });
 
@@ -63,7 +68,10 @@ async function auth(app: FastifyInstance, options: AuthOptions) {
       request.tenant = LOCAL_ACTOR.tenant;
       return;
     }
-    const token = bearerToken(request.headers.authorization);
+    const headerKey = options.apiKeyHeader ? request.headers["x-api-key"] : undefined;
+    const token =
+      bearerToken(request.headers.authorization) ??
+      (typeof headerKey === "string" && headerKey !== "" ? headerKey : null);
     if (token === null && options.session) {
       const actor = await options.session(request);
       if (actor) {
@@ -84,7 +92,7 @@ async function auth(app: FastifyInstance, options: AuthOptions) {
       throw new ProblemError(
         401,
         token === null
-          ? "Send your API key as `Authorization: Bearer <key>`."
+          ? `Send your API key as \`Authorization: Bearer <key>\`${options.apiKeyHeader ? " or `x-api-key: <key>`" : ""}.`
           : "The API key is not valid.",
       );
     }

@@ -1,0 +1,35 @@
+/**
+ * The LangGraph API under `/langgraph` (docs/langgraph.md): the key from `Authorization: Bearer`
+ * or `x-api-key`, the caller's budget as on `/v1`, then the routes by resource.
+ */
+import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
+import type { LangGraphService } from "../../../langgraph/service.ts";
+import type { ApiKey } from "../../api-keys.ts";
+import { authPlugin } from "../../plugins/auth.ts";
+import { callerBudgetPlugin } from "../../plugins/rate-limit.ts";
+import { assistantRoutes } from "./assistants.ts";
+import { infoRoutes } from "./info.ts";
+import { runRoutes } from "./runs.ts";
+import { threadRoutes } from "./threads.ts";
+
+export interface LangGraphRoutesOptions {
+  service: LangGraphService;
+  apiKeys: readonly ApiKey[] | null;
+  keepAliveMs?: number;
+}
+
+/** LangGraph's server sends a newline every second during a wait. */
+const KEEP_ALIVE_MS = 1_000;
+
+export const langGraphRoutes: FastifyPluginAsyncZod<LangGraphRoutesOptions> = async (
+  app,
+  options,
+) => {
+  await app.register(authPlugin, { apiKeys: options.apiKeys, apiKeyHeader: true });
+  await app.register(callerBudgetPlugin);
+  const { service } = options;
+  await app.register(infoRoutes);
+  await app.register(assistantRoutes, { service });
+  await app.register(threadRoutes, { service });
+  await app.register(runRoutes, { service, keepAliveMs: options.keepAliveMs ?? KEEP_ALIVE_MS });
+};
