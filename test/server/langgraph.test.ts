@@ -4,43 +4,21 @@
  * `command: { resume }` (polar-flows' object or agent-inbox's), streams, joins, searches — and
  * the thread is the same run on `/v1`.
  */
-import { randomUUID } from "node:crypto";
 import { Client } from "@langchain/langgraph-sdk";
 import { afterAll, beforeAll, expect, test } from "vitest";
 import { describeEachBackend } from "../helpers/backends.ts";
-import { checkoutsCreatedFor, OVERAGE_INPUT } from "../helpers/scenarios.ts";
+import {
+  AGENT_KEY,
+  APPROVER_KEY,
+  clientFor,
+  failedStatus,
+  GRAPH_INPUT,
+  LANGGRAPH_KEYS,
+  OTHER_TENANT_KEY,
+  OVERAGE,
+} from "../helpers/langgraph.ts";
+import { checkoutsCreatedFor } from "../helpers/scenarios.ts";
 import { startTestServer, type TestServer } from "../helpers/server.ts";
-
-export const APPROVER_KEY = `approver-${randomUUID()}`;
-const AGENT_KEY = `agent-${randomUUID()}`;
-const OTHER_TENANT_KEY = `globex-${randomUUID()}`;
-export const LANGGRAPH_KEYS = [
-  `acme:ada:approver=${APPROVER_KEY}`,
-  `acme:ci-bot:agent=${AGENT_KEY}`,
-  `globex=${OTHER_TENANT_KEY}`,
-].join(",");
-
-export const OVERAGE = "overage-remediation";
-export const GRAPH_INPUT = { input: OVERAGE_INPUT };
-
-/** The official client, as agent-inbox makes one (the key in `x-api-key`). */
-export function clientFor(server: TestServer, key: string) {
-  return new Client({
-    apiUrl: `${server.url}/langgraph`,
-    apiKey: key,
-    callerOptions: { maxRetries: 0 },
-  });
-}
-
-/** Runs an SDK call that must fail; answers the HTTP status it failed with. */
-export async function failedStatus(call: Promise<unknown>): Promise<number> {
-  const error = await call.then(
-    () => null,
-    (caught: unknown) => caught,
-  );
-  expect(error).not.toBeNull();
-  return (error as { status: number }).status;
-}
 
 type InterruptValue = {
   kind: string;
@@ -118,8 +96,8 @@ describeEachBackend("LangGraph API with the official SDK client", (backend) => {
     expect(history[1]!.next).toEqual(["draft_email"]);
     const older = await client.threads.getHistory(threadId, {
       limit: 100,
-      before: history[2]!.checkpoint,
-    } as never);
+      before: { configurable: { checkpoint_id: history[2]!.checkpoint.checkpoint_id } },
+    });
     expect(older.some((entry) => entry.next.includes("approve_checkout"))).toBe(true);
 
     const run = await server.call("GET", `/v1/runs/${threadId}`, { key: APPROVER_KEY });

@@ -29,13 +29,23 @@ const ThreadSearch = z.looseObject({
   values: z.undefined({ error: "filtering by values is not served" }).optional(),
 });
 
-/** `before`: a checkpoint id, or a config naming one (as the SDK's `getHistory` sends it). */
+/**
+ * `before`: a checkpoint id, a config naming one (as the SDK's `getHistory` types it), or a
+ * state's `checkpoint`.
+ */
 const Before = z
   .union([
     CheckpointId,
     z.looseObject({ configurable: z.looseObject({ checkpoint_id: CheckpointId }) }),
+    z.looseObject({ checkpoint_id: CheckpointId }),
   ])
-  .transform((before) => (typeof before === "string" ? before : before.configurable.checkpoint_id));
+  .transform((before) =>
+    typeof before === "string"
+      ? before
+      : "checkpoint_id" in before
+        ? (before.checkpoint_id as string)
+        : before.configurable.checkpoint_id,
+  );
 
 const HistoryPage = {
   limit: z.int().min(1).max(100).default(10),
