@@ -7,6 +7,7 @@ import { cpus, totalmem } from "node:os";
 import { join } from "node:path";
 import { benchDurability } from "./durability.ts";
 import { benchHttp } from "./http.ts";
+import { benchLangGraph } from "./langgraph.ts";
 import { benchPgRestarts } from "./pg-chaos.ts";
 import { benchReplicas } from "./replicas.ts";
 import type { Row } from "./support.ts";
@@ -19,6 +20,7 @@ const sections: [string, (options: { quick: boolean }) => Promise<Row[]>][] = [
   ["usage", benchUsage],
   ["replicas", benchReplicas],
   ["pg-restarts", benchPgRestarts],
+  ["langgraph", benchLangGraph],
 ];
 const only = process.argv.find((arg) => arg.startsWith("--only="))?.slice("--only=".length);
 
