@@ -425,9 +425,7 @@ export class LangGraphService {
   }
 
   async #latestState(tenant: string, source: ThreadSource): Promise<CheckpointState | null> {
-    if (source.status === null) return null;
-    const [latest] = await this.#runs.checkpoints(tenant, source.thread_id, { limit: 1 });
-    return latest ? this.#runs.checkpoint(tenant, source.thread_id, latest.checkpoint_id) : null;
+    return source.status === null ? null : this.#runs.latestState(tenant, source.thread_id);
   }
 
   async #values(tenant: string, source: ThreadSource) {

@@ -18,7 +18,12 @@ import {
   type RunRecord,
   type Storage,
 } from "../storage/index.ts";
-import { type CheckpointPage, checkpointHistory, checkpointState } from "./checkpoints.ts";
+import {
+  type CheckpointPage,
+  checkpointHistory,
+  checkpointState,
+  latestCheckpointState,
+} from "./checkpoints.ts";
 import { RunCommands } from "./commands.ts";
 import { InvalidInputError, UnknownWorkflowError } from "./errors.ts";
 import { RunEvents } from "./events.ts";
@@ -214,6 +219,12 @@ export class RunService {
     const record = await findRun(this.#storage.runs, tenant, runId);
     const graph = this.#graphs.graph(record.workflow);
     return checkpointState(graph, this.#storage.checkpointer, runId, checkpointId);
+  }
+
+  /** The state at the run's latest checkpoint; null before its first one. */
+  async latestState(tenant: string, runId: string): Promise<CheckpointState | null> {
+    const record = await findRun(this.#storage.runs, tenant, runId);
+    return latestCheckpointState(this.#graphs.graph(record.workflow), runId);
   }
 
   /**
