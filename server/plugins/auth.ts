@@ -55,10 +55,7 @@ async function auth(app: FastifyInstance, options: AuthOptions) {
 
   // The document says which: a bearer key and its 401, or explicitly open (`security: []`).
   app.addHook("onRoute", (route) => {
-    const schemes: Record<string, string[]>[] = options.apiKeyHeader
-      ? [{ bearer: [] }, { apiKey: [] }]
-      : [{ bearer: [] }];
-    route.schema = { ...route.schema, security: keys ? schemes : [] };
+    route.schema = { ...route.schema, security: keys ? [{ bearer: [] }] : [] };
     if (keys) addProblemAnswers(route, 401);
   });
 

@@ -67,13 +67,6 @@ async function openapi(app: FastifyInstance, options: OpenapiOptions) {
         ? {
             securitySchemes: {
               bearer: { type: "http", scheme: "bearer", description: "A key from `API_KEYS`." },
-              apiKey: {
-                type: "apiKey",
-                in: "header",
-                name: "x-api-key",
-                description:
-                  "A key from `API_KEYS`, as LangGraph's SDK sends it (`/langgraph` only).",
-              },
             },
           }
         : {},
@@ -87,11 +80,6 @@ async function openapi(app: FastifyInstance, options: OpenapiOptions) {
             "Polar operations and the workflows as schema-enforced tools for agents (also over MCP at /mcp)",
         },
         { name: "health", description: "Liveness and readiness" },
-        {
-          name: "langgraph",
-          description:
-            "The subset of LangGraph's Platform API that its SDK client, agent-inbox and agent-chat-ui use (`/langgraph`): assistants = workflows, threads = runs",
-        },
       ],
     },
     transform: jsonSchemaTransform,

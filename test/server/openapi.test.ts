@@ -30,15 +30,6 @@ const STABLE_OPERATION_IDS: Record<string, string> = {
   "get /v1/tools": "listTools",
   "get /v1/tools/{name}": "getTool",
   "post /v1/tools/{name}/invoke": "invokeTool",
-  "get /langgraph/info": "langGraphInfo",
-  "post /langgraph/assistants/search": "langGraphSearchAssistants",
-  "post /langgraph/threads": "langGraphCreateThread",
-  "post /langgraph/threads/search": "langGraphSearchThreads",
-  "get /langgraph/threads/{thread_id}/state": "langGraphGetThreadState",
-  "post /langgraph/threads/{thread_id}/history": "langGraphSearchThreadHistory",
-  "post /langgraph/threads/{thread_id}/runs/wait": "langGraphWaitRun",
-  "post /langgraph/threads/{thread_id}/runs/stream": "langGraphStreamRun",
-  "get /langgraph/threads/{thread_id}/runs/{run_id}/join": "langGraphJoinRun",
 };
 
 /** Probes have no client error to list; the only warning redocly.yaml keeps is about them. */
@@ -92,22 +83,18 @@ describeEachBackend("the OpenAPI document", (backend) => {
       expect(byRoute).toMatchObject(STABLE_OPERATION_IDS);
     });
 
-    test("security: probes are open; /v1 needs a bearer key (/langgraph: or x-api-key) and lists its 401, or is explicitly open", () => {
+    test("security: probes are open; /v1 needs a bearer key and lists its 401, or is explicitly open", () => {
       for (const operation of operationsOf(document)) {
         const where = `${operation.method} ${operation.path}`;
         if (PROBES.has(operation.operationId!) || !keys) {
           expect(operation.security, where).toEqual([]);
           expect(operation.responses, where).not.toHaveProperty("401");
         } else {
-          expect(operation.security, where).toEqual(
-            operation.path.startsWith("/langgraph/")
-              ? [{ bearer: [] }, { apiKey: [] }]
-              : [{ bearer: [] }],
-          );
+          expect(operation.security, where).toEqual([{ bearer: [] }]);
           expect(operation.responses, where).toHaveProperty("401");
         }
-        // Every /v1 and /langgraph call counts against the caller's budget.
-        if (/^\/(v1|langgraph)\//.test(operation.path))
+        // Every /v1 call counts against the caller's budget.
+        if (operation.path.startsWith("/v1/"))
           expect(operation.responses, where).toHaveProperty("429");
         if (operation.method === "post") {
           expect(Object.keys(operation.responses), where).toEqual(
@@ -116,7 +103,10 @@ describeEachBackend("the OpenAPI document", (backend) => {
         }
       }
       expect(document.components.securitySchemes?.bearer !== undefined).toBe(keys);
-      expect(document.components.securitySchemes?.apiKey !== undefined).toBe(keys);
+      // LangGraph's API has its own reference and client (docs/api.md).
+      expect(Object.keys(document.paths).filter((path) => path.startsWith("/langgraph"))).toEqual(
+        [],
+      );
     });
 
     test("servers is where the service listens; a license; every component schema is used", () => {

@@ -1,6 +1,8 @@
 /**
  * The LangGraph API under `/langgraph` (docs/langgraph.md): the key from `Authorization: Bearer`
- * or `x-api-key`, the caller's budget as on `/v1`, then the routes by resource.
+ * or `x-api-key`, the caller's budget as on `/v1`, then the routes by resource. Left out of the
+ * OpenAPI document (docs/api.md): they follow LangGraph's API, which has its own reference and
+ * client; their zod schemas still check every request and answer.
  */
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import type { LangGraphService } from "../../../langgraph/service.ts";
@@ -25,6 +27,9 @@ export const langGraphRoutes: FastifyPluginAsyncZod<LangGraphRoutesOptions> = as
   app,
   options,
 ) => {
+  app.addHook("onRoute", (route) => {
+    route.schema = { ...route.schema, hide: true };
+  });
   await app.register(authPlugin, { apiKeys: options.apiKeys, apiKeyHeader: true });
   await app.register(callerBudgetPlugin);
   const { service } = options;
