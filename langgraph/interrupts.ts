@@ -20,7 +20,7 @@ const INBOX_CONFIG: Record<PendingInterrupt["kind"], InboxConfig> = {
   clarification: { allow_accept: false, allow_respond: true, allow_edit: true, allow_ignore: true },
 };
 
-export interface InboxConfig {
+interface InboxConfig {
   allow_accept: boolean;
   allow_respond: boolean;
   allow_edit: boolean;

@@ -9,23 +9,13 @@ import { randomUUID } from "node:crypto";
 import type { Actor } from "../lib/actor.ts";
 import { InvalidInputError, NotFoundError, RunConflictError } from "../runs/errors.ts";
 import type { PendingInterrupt as Interrupt } from "../runs/runner.ts";
-import type { CheckpointState, Run } from "../runs/schemas.ts";
+import type { Run } from "../runs/schemas.ts";
 import type { RunService } from "../runs/service.ts";
 import type { ThreadRun, ThreadStore } from "../storage/index.ts";
 import { resumeFor } from "./interrupts.ts";
 import { langGraphFormat, metadataEvent, sseEvent } from "./stream.ts";
-import {
-  assistantSchemas,
-  assistantView,
-  interruptsOf,
-  type LangGraphRunStatus,
-  runStatusesFor,
-  runView,
-  type ThreadSource,
-  type ThreadStatus,
-  threadStateView,
-  threadView,
-} from "./views.ts";
+import { LangGraphThreads, sourceOf } from "./threads.ts";
+import { assistantSchemas, assistantView, type LangGraphRunStatus, runView } from "./views.ts";
 
 /** A run on a thread, as LangGraph clients ask for one (the part polar-flows acts on). */
 export interface RunRequest {
@@ -34,15 +24,6 @@ export interface RunRequest {
   command?: { resume?: unknown; goto?: unknown; update?: unknown } | undefined;
   metadata?: Record<string, unknown> | undefined;
   multitask_strategy?: string | undefined;
-}
-
-export interface ThreadSearch {
-  status?: ThreadStatus | undefined;
-  metadata?: Record<string, unknown> | undefined;
-  limit: number;
-  offset: number;
-  /** Fields to answer; values are read only when asked for (or when no `select` is given). */
-  select?: string[] | undefined;
 }
 
 /** A LangGraph run just made, and where a stream of it starts. */
@@ -58,19 +39,6 @@ const SETTLED = new Set(["interrupted", "completed", "failed", "cancelled"]);
 
 /** A wait that comes back sooner than this without the run settled means the service is closing. */
 const SHORTEST_WAIT_MS = 500;
-
-function sourceOf(run: Run): ThreadSource {
-  return {
-    thread_id: run.run_id,
-    status: run.status,
-    workflow: run.workflow,
-    metadata: run.metadata,
-    interrupt: run.interrupt,
-    error: run.error,
-    created_at: run.created_at,
-    updated_at: run.updated_at,
-  };
-}
 
 /** LangGraph clients send the graph's input, `{ input: <workflow input> }`; the bare one is taken too. */
 function workflowInput(input: unknown): Record<string, unknown> {
@@ -89,10 +57,13 @@ export class LangGraphService {
   readonly #runs: RunService;
   readonly #threads: ThreadStore;
   readonly #since = new Date().toISOString();
+  /** Reading threads: get, search, state, history. */
+  readonly threads: LangGraphThreads;
 
   constructor(runs: RunService, threads: ThreadStore) {
     this.#runs = runs;
     this.#threads = threads;
+    this.threads = new LangGraphThreads(runs, threads);
   }
 
   async assistants() {
@@ -109,84 +80,6 @@ export class LangGraphService {
 
   async schemas(id: string) {
     return assistantSchemas(await this.#workflow(id));
-  }
-
-  async createThread(
-    tenant: string,
-    request: {
-      thread_id?: string | undefined;
-      metadata?: Record<string, unknown> | undefined;
-      if_exists?: string | undefined;
-    },
-  ) {
-    const threadId = request.thread_id ?? randomUUID();
-    if (request.thread_id !== undefined) {
-      const own = await this.#source(tenant, threadId).catch(() => null);
-      if (own && request.if_exists === "do_nothing") return threadView(own, null);
-    }
-    const created = (await this.#threads.idTaken(threadId))
-      ? null
-      : await this.#threads.createPending({
-          thread_id: threadId,
-          tenant,
-          metadata: request.metadata ?? {},
-        });
-    if (!created) throw new RunConflictError(`Thread ${threadId} already exists.`);
-    return threadView(this.#pendingSource(created), null);
-  }
-
-  async thread(tenant: string, threadId: string) {
-    const source = await this.#source(tenant, threadId);
-    return threadView(source, await this.#values(tenant, source));
-  }
-
-  async searchThreads(tenant: string, search: ThreadSearch) {
-    const filter = search.status ? runStatusesFor(search.status) : undefined;
-    const found = await this.#threads.search({
-      tenant,
-      ...(filter ? { statuses: filter.statuses } : {}),
-      pending: filter?.pending ?? true,
-      ...(search.metadata ? { metadata: search.metadata } : {}),
-      limit: search.limit,
-      offset: search.offset,
-    });
-    const withValues = !search.select || search.select.includes("values");
-    const threads = await Promise.all(
-      found.map(async (thread) =>
-        threadView(thread, withValues ? await this.#values(tenant, thread) : null),
-      ),
-    );
-    if (!search.select) return threads;
-    const fields = new Set(search.select);
-    return threads.map((thread) =>
-      Object.fromEntries(Object.entries(thread).filter(([field]) => fields.has(field))),
-    );
-  }
-
-  async state(tenant: string, threadId: string) {
-    const source = await this.#source(tenant, threadId);
-    return threadStateView(threadId, await this.#latestState(tenant, source));
-  }
-
-  async history(
-    tenant: string,
-    threadId: string,
-    page: { limit: number; before?: string | undefined },
-  ) {
-    const source = await this.#source(tenant, threadId);
-    if (source.status === null) return [];
-    const summaries = await this.#runs.checkpoints(tenant, threadId, {
-      limit: page.limit,
-      ...(page.before ? { before: page.before } : {}),
-    });
-    return Promise.all(
-      summaries.map(async (summary) =>
-        threadStateView(
-          threadId,
-          await this.#runs.checkpoint(tenant, threadId, summary.checkpoint_id),
-        ),
-      ),
-    );
   }
 
   /**
@@ -215,7 +108,7 @@ export class LangGraphService {
     const pending = await this.#threads.claimPending(tenant, threadId);
     if (!pending) {
       // Another request started the thread's first run just now, or there is no such thread.
-      return this.#continue(actor, await this.#thread(tenant, threadId), request);
+      return this.#continue(actor, await this.threads.runOf(tenant, threadId), request);
     }
     if (request.command !== undefined) {
       await this.#threads.restorePending(pending);
@@ -243,14 +136,14 @@ export class LangGraphService {
 
   /** The LangGraph run, as it stands. */
   async run(tenant: string, threadId: string, runId: string) {
-    const thread = await this.#thread(tenant, threadId);
+    const thread = await this.threads.runOf(tenant, threadId);
     const run = await this.#threads.getRun(tenant, threadId, runId);
     if (!run) throw new NotFoundError(`Thread ${threadId} has no run ${runId}.`);
     return { run, view: runView(run, thread.status), thread };
   }
 
   async listRuns(tenant: string, threadId: string, limit: number) {
-    const thread = await this.#thread(tenant, threadId);
+    const thread = await this.threads.runOf(tenant, threadId);
     const runs = await this.#threads.listRuns(tenant, threadId, limit);
     return runs.map((run) => runView(run, thread.status));
   }
@@ -266,23 +159,12 @@ export class LangGraphService {
       thread = await this.#runs.waitFor(tenant, threadId);
       if (!SETTLED.has(thread.status) && Date.now() - asked < SHORTEST_WAIT_MS) break;
     }
-    return this.threadValues(tenant, thread);
-  }
-
-  /** The thread's values, with `__interrupt__` while it waits; `__error__` when it failed. */
-  async threadValues(tenant: string, thread: Run): Promise<Record<string, unknown>> {
-    if (thread.status === "failed" && thread.error) {
-      return { __error__: { error: thread.error.code, message: thread.error.message } };
-    }
-    const values = (await this.#values(tenant, sourceOf(thread))) ?? {};
-    return thread.status === "interrupted"
-      ? { ...values, __interrupt__: interruptsOf(thread.interrupt) }
-      : values;
+    return this.threads.threadValues(tenant, thread);
   }
 
   async joinRun(tenant: string, threadId: string, runId: string, stop: AbortSignal) {
     const { run, thread } = await this.run(tenant, threadId, runId);
-    if (run.final_status !== null) return this.threadValues(tenant, thread);
+    if (run.final_status !== null) return this.threads.threadValues(tenant, thread);
     return this.waitForThread(tenant, threadId, stop);
   }
 
@@ -308,7 +190,7 @@ export class LangGraphService {
     });
     const thread = await this.#runs.get(tenant, threadId);
     if (modes.has("values") && SETTLED.has(thread.status) && thread.status !== "failed") {
-      output.write(sseEvent("values", await this.threadValues(tenant, thread)));
+      output.write(sseEvent("values", await this.threads.threadValues(tenant, thread)));
     }
   }
 
@@ -346,7 +228,7 @@ export class LangGraphService {
       );
     }
     const streamAfter = await this.#runs.latestStatusEventId(tenant, thread.run_id);
-    const startValues = (await this.#values(tenant, sourceOf(thread))) ?? {};
+    const startValues = (await this.threads.values(tenant, sourceOf(thread))) ?? {};
     if (retry) {
       await this.#runs.resume(actor, thread.run_id, { wait: false });
     } else {
@@ -384,51 +266,5 @@ export class LangGraphService {
     const workflow = (await this.#runs.listWorkflows()).find((view) => view.name === id);
     if (!workflow) throw new NotFoundError(`There is no assistant ${id}.`);
     return workflow;
-  }
-
-  async #thread(tenant: string, threadId: string): Promise<Run> {
-    return this.#runs.get(tenant, threadId).catch((error) => {
-      if (error instanceof NotFoundError)
-        throw new NotFoundError(`There is no thread ${threadId}.`);
-      throw error;
-    });
-  }
-
-  /** The thread: its run, or a thread with no run yet. */
-  async #source(tenant: string, threadId: string): Promise<ThreadSource> {
-    try {
-      return sourceOf(await this.#runs.get(tenant, threadId));
-    } catch (error) {
-      if (!(error instanceof NotFoundError)) throw error;
-    }
-    const pending = await this.#threads.getPending(tenant, threadId);
-    if (!pending) throw new NotFoundError(`There is no thread ${threadId}.`);
-    return this.#pendingSource(pending);
-  }
-
-  #pendingSource(pending: {
-    thread_id: string;
-    metadata: Record<string, unknown>;
-    created_at: string;
-  }): ThreadSource {
-    const graphId = pending.metadata.graph_id;
-    return {
-      thread_id: pending.thread_id,
-      status: null,
-      workflow: typeof graphId === "string" ? graphId : null,
-      metadata: pending.metadata,
-      interrupt: null,
-      error: null,
-      created_at: pending.created_at,
-      updated_at: pending.created_at,
-    };
-  }
-
-  async #latestState(tenant: string, source: ThreadSource): Promise<CheckpointState | null> {
-    return source.status === null ? null : this.#runs.latestState(tenant, source.thread_id);
-  }
-
-  async #values(tenant: string, source: ThreadSource) {
-    return (await this.#latestState(tenant, source))?.values ?? null;
   }
 }

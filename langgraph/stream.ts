@@ -1,17 +1,14 @@
 /**
  * A run's events as LangGraph's server streams them: a `metadata` event first, then `updates`
  * (`{ node: update }`, and `{ __interrupt__: [...] }` when it waits for a person) and `values`
- * (the whole state after each step) as asked, `error` when it fails. The run core's event log is
+ * (the whole state after each step) as asked, `error` when it fails; other modes (messages,
+ * events, debug, …) are accepted and send nothing. The run core's event log is
  * the source; every state channel of the workflows keeps its last value, so the state after a
  * step is the state before it with the step's update laid over it.
  */
 import type { Run } from "../runs/schemas.ts";
 import type { RunEvent } from "../storage/index.ts";
 import { interruptsOf } from "./views.ts";
-
-/** The stream modes served; others (messages, events, debug, …) are accepted and send nothing. */
-export const SERVED_STREAM_MODES = ["values", "updates"] as const;
-export type ServedStreamMode = (typeof SERVED_STREAM_MODES)[number];
 
 export function sseEvent(event: string, data: unknown, id?: number): string {
   return `${id === undefined ? "" : `id: ${id}\n`}event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;

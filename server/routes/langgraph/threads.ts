@@ -70,7 +70,7 @@ export const threadRoutes: FastifyPluginAsyncZod<{ service: LangGraphService }> 
       },
     },
     async (request) =>
-      service.createThread(request.tenant, {
+      service.threads.createThread(request.tenant, {
         thread_id: request.body.thread_id ?? undefined,
         metadata: request.body.metadata ?? undefined,
         if_exists: request.body.if_exists ?? undefined,
@@ -91,7 +91,7 @@ export const threadRoutes: FastifyPluginAsyncZod<{ service: LangGraphService }> 
       },
     },
     async (request) =>
-      service.searchThreads(request.tenant, {
+      service.threads.searchThreads(request.tenant, {
         status: request.body.status ?? undefined,
         metadata: request.body.metadata ?? undefined,
         limit: request.body.limit,
@@ -112,7 +112,7 @@ export const threadRoutes: FastifyPluginAsyncZod<{ service: LangGraphService }> 
         response: { 200: Thread, ...problems(400, 404) },
       },
     },
-    async (request) => service.thread(request.tenant, request.params.thread_id),
+    async (request) => service.threads.thread(request.tenant, request.params.thread_id),
   );
 
   app.get(
@@ -127,7 +127,7 @@ export const threadRoutes: FastifyPluginAsyncZod<{ service: LangGraphService }> 
         response: { 200: ThreadState, ...problems(400, 404) },
       },
     },
-    async (request) => service.state(request.tenant, request.params.thread_id),
+    async (request) => service.threads.state(request.tenant, request.params.thread_id),
   );
 
   const history = {
@@ -148,7 +148,8 @@ export const threadRoutes: FastifyPluginAsyncZod<{ service: LangGraphService }> 
         }),
       },
     },
-    async (request) => service.history(request.tenant, request.params.thread_id, request.query),
+    async (request) =>
+      service.threads.history(request.tenant, request.params.thread_id, request.query),
   );
   app.post(
     "/threads/:thread_id/history",
@@ -160,7 +161,7 @@ export const threadRoutes: FastifyPluginAsyncZod<{ service: LangGraphService }> 
       },
     },
     async (request) =>
-      service.history(request.tenant, request.params.thread_id, {
+      service.threads.history(request.tenant, request.params.thread_id, {
         limit: request.body.limit,
         before: request.body.before ?? undefined,
       }),
