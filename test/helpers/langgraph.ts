@@ -2,7 +2,7 @@
 import { randomUUID } from "node:crypto";
 import { Client } from "@langchain/langgraph-sdk";
 import { expect } from "vitest";
-import { OVERAGE_INPUT } from "./scenarios.ts";
+import { CUSTOMERS, METER } from "../../polar/simulator/seed.ts";
 import type { TestServer } from "./server.ts";
 
 export const APPROVER_KEY = `approver-${randomUUID()}`;
@@ -15,8 +15,18 @@ export const LANGGRAPH_KEYS = [
 ].join(",");
 
 export const OVERAGE = "overage-remediation";
-/** The graph's input (what LangGraph's own server takes for this graph too). */
-export const GRAPH_INPUT = { input: OVERAGE_INPUT };
+/**
+ * The graph's input (what LangGraph's own server takes for this graph too): Scenario 1 on the
+ * meter path, 8 Polar calls per run, so runs stay quick on a slow simulator.
+ */
+export const GRAPH_INPUT = {
+  input: {
+    customer: { external_id: CUSTOMERS.ada.externalId },
+    current_product: { name: "Starter" },
+    upgrade_product: { name: "Pro" },
+    usage: { meter_id: METER.id },
+  },
+};
 
 /** The official client, as agent-inbox makes one (the key in `x-api-key`), without retries. */
 export function clientFor(server: Pick<TestServer, "url">, key: string) {

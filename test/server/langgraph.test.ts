@@ -68,11 +68,12 @@ describeEachBackend("LangGraph API with the official SDK client", (backend) => {
     expect(pending!.value).toMatchObject({
       kind: "approval",
       node: "approve_checkout",
-      action_request: { action: "create_checkout", args: { usage_total: 15000 } },
+      action_request: { action: "create_checkout", args: { usage_total: expect.any(Number) } },
       config: { allow_accept: true, allow_respond: true, allow_edit: false, allow_ignore: true },
     });
     expect(pending!.value.description).toBe(pending!.value.message);
-    expect(values.usage).toMatchObject({ total: 15000, limit: 10000 });
+    const usage = values.usage as { total: number; limit: number };
+    expect(usage.total).toBeGreaterThan(usage.limit);
 
     const state = await client.threads.getState(threadId);
     expect(state.next).toEqual(["approve_checkout"]);
