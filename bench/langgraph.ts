@@ -180,31 +180,32 @@ interface Workload {
 }
 
 export async function benchLangGraph(options: { quick: boolean }): Promise<Row[]> {
-  const scale = options.quick ? 0.2 : 1;
+  // --quick: a smoke test of the whole comparison (a few runs each), not a measurement.
+  const scale = options.quick ? 0.1 : 1;
   const size = (langgraph: number, polarFlows: number) => ({
-    langgraph: Math.max(3, Math.round(langgraph * scale)),
-    polarFlows: Math.max(10, Math.round(polarFlows * scale)),
+    langgraph: Math.max(2, Math.round(langgraph * scale)),
+    polarFlows: Math.max(5, Math.round(polarFlows * scale)),
   });
   const workloads: Workload[] = [
     {
       metric: "sequential runs/s",
       unit: "runs/s",
       concurrency: 1,
-      counts: size(30, 200),
+      counts: size(20, 100),
       task: (side) => side.run,
     },
     {
       metric: `runs/s at ${CONCURRENCY} concurrent`,
       unit: "runs/s",
       concurrency: CONCURRENCY,
-      counts: size(80, 400),
+      counts: size(48, 200),
       task: (side) => side.run,
     },
     {
       metric: "interrupt + resume round trips/s",
       unit: "round trips/s",
       concurrency: 1,
-      counts: size(15, 100),
+      counts: size(10, 50),
       task: (side) => side.interruptAndResume,
     },
   ];
