@@ -27,7 +27,7 @@ import { runsPlugin } from "./plugins/runs.ts";
 import { checkpointRoutes } from "./routes/checkpoints.ts";
 import { eventRoutes } from "./routes/events.ts";
 import { healthRoutes } from "./routes/health.ts";
-import { langGraphRoutes } from "./routes/langgraph/index.ts";
+import { langGraphPreflight, langGraphRoutes } from "./routes/langgraph/index.ts";
 import { mcpRoutes } from "./routes/mcp.ts";
 import { requestRoutes } from "./routes/requests.ts";
 import { runRoutes } from "./routes/runs.ts";
@@ -117,6 +117,7 @@ export async function buildApp(options: AppOptions) {
     service: new LangGraphService(service, storage.threads),
     apiKeys: config.apiKeys,
   });
+  await app.register(langGraphPreflight, { prefix: "/langgraph" });
   // MCP: the same tools, keys, tenancy and budget as /v1.
   await app.register(async (mcp) => {
     await mcp.register(authPlugin, { apiKeys: config.apiKeys });

@@ -226,6 +226,14 @@ describeEachBackend("LangGraph API with the official SDK client", (backend) => {
     const anonymous = await server.call("POST", "/langgraph/threads/search", { body: {} });
     expect(anonymous.status).toBe(401);
     expect(anonymous.json.detail).toContain("x-api-key");
+    // agent-inbox calls from the browser: preflights pass without a key, answers allow any origin.
+    expect(anonymous.headers.get("access-control-allow-origin")).toBe("*");
+    const preflight = await server.call("OPTIONS", `/langgraph/threads/${threadId}/runs/wait`, {
+      headers: { origin: "http://localhost:3001", "access-control-request-method": "POST" },
+    });
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers.get("access-control-allow-headers")).toContain("x-api-key");
+    expect(preflight.headers.get("access-control-allow-origin")).toBe("*");
 
     const other = clientFor(server, OTHER_TENANT_KEY);
     expect(await failedStatus(other.threads.get(threadId))).toBe(404);

@@ -23,12 +23,41 @@ export interface LangGraphRoutesOptions {
 /** LangGraph's server sends a newline every second during a wait. */
 const KEEP_ALIVE_MS = 1_000;
 
+/**
+ * agent-inbox and agent-chat-ui call the API from the browser, from their own origin. Any origin
+ * may: these routes take their key from a header only (never a cookie), so a page can act only
+ * with a key its user gave it.
+ */
+const CORS_HEADERS = {
+  "access-control-allow-origin": "*",
+  "access-control-expose-headers": "content-location, x-pagination-next, x-pagination-total",
+};
+
+/** Preflights, outside the key check (a browser sends them without one). */
+export const langGraphPreflight: FastifyPluginAsyncZod = async (app) => {
+  app.options("/*", { schema: { hide: true } }, async (_request, reply) =>
+    reply
+      .code(204)
+      .headers({
+        ...CORS_HEADERS,
+        "access-control-allow-methods": "GET, POST",
+        "access-control-allow-headers": "authorization, content-type, x-api-key, last-event-id",
+        "access-control-max-age": "600",
+      })
+      .send(),
+  );
+};
+
 export const langGraphRoutes: FastifyPluginAsyncZod<LangGraphRoutesOptions> = async (
   app,
   options,
 ) => {
   app.addHook("onRoute", (route) => {
     route.schema = { ...route.schema, hide: true };
+  });
+  // Before the key check, so that a 401 reaches the page too.
+  app.addHook("onRequest", async (_request, reply) => {
+    reply.headers(CORS_HEADERS);
   });
   await app.register(authPlugin, { apiKeys: options.apiKeys, apiKeyHeader: true });
   await app.register(callerBudgetPlugin);
