@@ -5,6 +5,7 @@
 import { writeFile } from "node:fs/promises";
 import { cpus, totalmem } from "node:os";
 import { join } from "node:path";
+import { benchConsole } from "./console.ts";
 import { benchDurability } from "./durability.ts";
 import { benchHttp } from "./http.ts";
 import { benchLangGraph } from "./langgraph.ts";
@@ -20,6 +21,7 @@ const sections: [string, (options: { quick: boolean }) => Promise<Row[]>][] = [
   ["usage", benchUsage],
   ["replicas", benchReplicas],
   ["pg-restarts", benchPgRestarts],
+  ["console", benchConsole],
   ["langgraph", benchLangGraph],
 ];
 const only = process.argv.find((arg) => arg.startsWith("--only="))?.slice("--only=".length);

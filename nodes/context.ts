@@ -4,7 +4,7 @@
  */
 import type { BaseChatModel } from "@langchain/core/language_models/chat_models";
 import type { LangGraphRunnableConfig } from "@langchain/langgraph";
-import type { PolarGateway } from "../polar/gateway.ts";
+import type { PolarForTenants, PolarGateway } from "../polar/gateway.ts";
 
 export interface WorkflowDeps {
   polar: PolarGateway;
@@ -12,6 +12,11 @@ export interface WorkflowDeps {
   now?: () => Date;
   /** Reads free text and drafts messages (llm/model.ts); absent: rules and templates. */
   model?: BaseChatModel | null;
+}
+
+/** What the run service hands its runs: each run gets the Polar of its own tenant. */
+export interface ServiceDeps extends Omit<WorkflowDeps, "polar"> {
+  polar: PolarForTenants;
 }
 
 export interface NodeContext {

@@ -46,7 +46,12 @@ export { UNGROUPED, type UsageSum, type UsageWindow } from "./usage.ts";
 
 export type PolarGatewayOptions = PolarTransportOptions;
 
-export class PolarGateway {
+/** Polar as each tenant reaches it: one gateway for all, or one per organization token. */
+export interface PolarForTenants {
+  forTenant(tenant: string): PolarGateway;
+}
+
+export class PolarGateway implements PolarForTenants {
   private readonly transport: PolarTransport;
   private readonly customers: CustomersResource;
   private readonly subscriptions: SubscriptionsResource;
@@ -82,6 +87,14 @@ export class PolarGateway {
    */
   impatient(maxWaitMs: number): PolarGateway {
     return new PolarGateway(this.transport.impatient(maxWaitMs));
+  }
+
+  /**
+   * The same connection and budget for one tenant's calls: when the budget is spent, tenants
+   * sharing it are served in turn, so none takes more than its share while others wait.
+   */
+  forTenant(tenant: string): PolarGateway {
+    return new PolarGateway(this.transport.forTenant(tenant));
   }
 
   /**

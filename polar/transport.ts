@@ -62,6 +62,8 @@ interface ViewSettings {
   maxWaitMs?: number;
   /** Once aborted (the run was cancelled), nothing more is sent. */
   signal?: AbortSignal;
+  /** Whose calls these are: the token's budget is shared fairly between tenants. */
+  tenant?: string;
 }
 
 type Call = (sdk: PolarSdk) => Promise<unknown>;
@@ -111,6 +113,11 @@ export class PolarTransport {
   /** The same connection and budget; a wait longer than `maxWaitMs` fails at once instead. */
   impatient(maxWaitMs: number): PolarTransport {
     return new PolarTransport(this.connection, { ...this.view, maxWaitMs });
+  }
+
+  /** The same connection and budget, its calls counted as `tenant`'s in the fair share. */
+  forTenant(tenant: string): PolarTransport {
+    return new PolarTransport(this.connection, { ...this.view, tenant });
   }
 
   /** The same connection and budget; once `signal` is aborted nothing more is sent. */
@@ -215,9 +222,12 @@ export class PolarTransport {
     schema: S,
     call: Call,
   ): Promise<z.infer<S>> {
-    const { signal, maxWaitMs } = this.view;
+    const { signal, maxWaitMs, tenant } = this.view;
     if (signal?.aborted) throw abortError();
-    await this.connection.limiter?.acquire(maxWaitMs);
+    await this.connection.limiter?.acquire({
+      ...(tenant !== undefined ? { tenant } : {}),
+      ...(maxWaitMs !== undefined ? { maxWaitMs } : {}),
+    });
     if (signal?.aborted) throw abortError();
     this.connection.sent.requests += 1;
     return checkAnswer(operation, schema, await call(this.connection.sdk));

@@ -34,7 +34,15 @@ export const Interrupt = z
 
 /** How a run failed (`RunError`), as the API shows it. */
 export const RunErrorView = z
-  .looseObject({ code: z.string(), message: z.string(), retryable: z.boolean() })
+  .looseObject({
+    code: z.string(),
+    message: z.string(),
+    retryable: z.boolean(),
+    error_id: z
+      .string()
+      .optional()
+      .describe("An unexpected error: the id under which the service's log has its details."),
+  })
   .meta({ id: "RunError" }) satisfies z.ZodType<RunError>;
 
 export const Answer = z
@@ -143,6 +151,12 @@ export interface StartOptions {
   runId?: string;
 }
 
+/** What a caller's request became once interpreted (free text → a workflow and its start). */
+export interface InterpretedStart {
+  workflow: string;
+  request: StartRun;
+}
+
 /**
  * Answering the pending interrupt (`resume` given), or retrying a run that failed with a
  * retryable error (`resume` left out).
@@ -157,6 +171,7 @@ export interface ResumeRun {
 export interface ListRuns {
   workflow?: string;
   status?: RunStatus;
+  customer?: string;
   limit: number;
   cursor?: string;
 }

@@ -8,12 +8,13 @@ import Fastify, { type FastifyBaseLogger } from "fastify";
 import { serializerCompiler, type ZodTypeProvider } from "fastify-type-provider-zod";
 import { LangGraphService } from "../langgraph/service.ts";
 import { createChatModel } from "../llm/model.ts";
-import type { PolarGateway } from "../polar/gateway.ts";
+import type { PolarForTenants } from "../polar/gateway.ts";
 import { RunService } from "../runs/service.ts";
 import type { Storage } from "../storage/index.ts";
 import type { Config } from "./config.ts";
 import { createLogger } from "./logger.ts";
 import { authPlugin } from "./plugins/auth.ts";
+import { consoleSessionPlugin } from "./plugins/console-session.ts";
 import {
   BODY_LIMIT_BYTES,
   errorsPlugin,
@@ -25,6 +26,7 @@ import { openapiPlugin } from "./plugins/openapi.ts";
 import { callerBudgetPlugin, callerRateLimitPlugin } from "./plugins/rate-limit.ts";
 import { runsPlugin } from "./plugins/runs.ts";
 import { checkpointRoutes } from "./routes/checkpoints.ts";
+import { consoleRoutes } from "./routes/console.ts";
 import { eventRoutes } from "./routes/events.ts";
 import { healthRoutes } from "./routes/health.ts";
 import { langGraphPreflight, langGraphRoutes } from "./routes/langgraph/index.ts";
@@ -38,7 +40,8 @@ import { workflowRoutes } from "./routes/workflows.ts";
 export interface AppOptions {
   config: Config;
   storage: Storage;
-  polar: PolarGateway;
+  /** Each tenant's Polar (`TenantGateways`), or one gateway for every tenant. */
+  polar: PolarForTenants;
   logger?: FastifyBaseLogger;
   /** The chat model nodes may use; default: the one `config.openai` names (none when unset). */
   model?: BaseChatModel | null;
@@ -92,14 +95,25 @@ export async function buildApp(options: AppOptions) {
     requestsPerMinute: config.apiRateLimit,
     perTenant: config.apiKeys !== null,
   });
+  await app.register(consoleSessionPlugin, {
+    apiKeys: config.apiKeys,
+    publicUrl: config.publicUrl,
+  });
+  await app.register(consoleRoutes, { apiKeys: config.apiKeys });
   const tooling = {
-    polar: options.polar.impatient(READ_TOOL_MAX_WAIT_MS),
+    polar: {
+      forTenant: (tenant: string) =>
+        options.polar.forTenant(tenant).impatient(READ_TOOL_MAX_WAIT_MS),
+    },
     skipApprovalTenants: config.tools.skipApprovalTenants,
     ...(options.now ? { now: options.now } : {}),
   };
   await app.register(
     async (v1) => {
-      await v1.register(authPlugin, { apiKeys: config.apiKeys });
+      await v1.register(authPlugin, {
+        apiKeys: config.apiKeys,
+        session: (request) => app.consoleSession.actor(request),
+      });
       await v1.register(callerBudgetPlugin);
       await v1.register(workflowRoutes);
       await v1.register(requestRoutes, { polar: options.polar, model });

@@ -41,7 +41,7 @@ async function startOrExit(config: Config) {
       onConnection: (notice) => logConnectionNotice(logger, notice),
     });
     const polar = await connectPolar(config.polar);
-    const app = await buildApp({ config, storage, polar: polar.gateway, logger });
+    const app = await buildApp({ config, storage, polar: polar.gateways, logger });
     await app.listen({ host: config.host, port: config.port });
     return { storage, polar, app };
   } catch (error) {

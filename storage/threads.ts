@@ -108,8 +108,7 @@ export class SqlThreadStore implements ThreadStore {
 
   async search(query: ThreadQuery): Promise<ThreadSummary[]> {
     const d = this.#d;
-    const pendingWorkflow =
-      d.kind === "postgres" ? "metadata->>'graph_id'" : "json_extract(metadata, '$.graph_id')";
+    const pendingWorkflow = d.jsonText("metadata", "graph_id");
     const parts: string[] = [];
     const params: unknown[] = [];
     if (query.statuses === undefined || query.statuses.length > 0) {

@@ -10,3 +10,4 @@ export {
 } from "./app.ts";
 export type { FaultOptions, FaultSettings, RateLimit } from "./faults.ts";
 export * from "./seed.ts";
+export type { OrganizationOptions } from "./store.ts";

@@ -8,6 +8,7 @@ import {
   storedSource,
   UsageSeries,
 } from "./events.ts";
+import { stableUuid } from "./ids.ts";
 import type {
   BenefitRecord,
   CheckoutRecord,
@@ -19,6 +20,15 @@ import type {
   SubscriptionRecord,
 } from "./model.ts";
 import { createSeedData } from "./seed.ts";
+
+/** An organization beyond the demo one, reached with its own token. */
+export interface OrganizationOptions {
+  token: string;
+  /** Its name; its id and slug derive from it. */
+  name: string;
+  /** `demo`: the demo data; `empty` (default): no customers, products or events. */
+  seed?: "demo" | "empty";
+}
 
 const ACTIVE_STATUSES = new Set(["active", "trialing"]);
 
@@ -40,16 +50,32 @@ export class SimulatorStore {
   private childCounts!: Map<string, number>;
   private sequence!: number;
 
-  constructor(now: Date) {
+  private readonly organizationOptions: OrganizationOptions | null;
+
+  /** The demo organization, or (with `organization`) another one. */
+  constructor(now: Date, organization: OrganizationOptions | null = null) {
     this.seedNow = now;
+    this.organizationOptions = organization;
     this.reset();
   }
 
   /** Back to the seed data; the clock restarts at `seedNow`. */
   reset(): void {
     const seed = createSeedData(this.seedNow);
+    const other = this.organizationOptions;
+    if (other && other.seed !== "demo") {
+      for (const list of [seed.customers, seed.products, seed.benefits, seed.meters])
+        list.length = 0;
+      for (const list of [seed.subscriptions, seed.series, seed.events]) list.length = 0;
+    }
     this.clockOrigin = Date.now();
-    this.organization = seed.organization;
+    this.organization = other
+      ? {
+          id: stableUuid(`organization:${other.name}`),
+          name: other.name,
+          slug: other.name.toLowerCase().replace(/[^a-z0-9]+/g, "-"),
+        }
+      : seed.organization;
     this.customers = seed.customers;
     this.products = seed.products;
     this.benefits = seed.benefits;

@@ -5,11 +5,10 @@
  * Keys are compared in constant time, over their hashes, against every configured key. Without
  * keys, auth is off and the caller is the local approver of tenant `default`.
  */
-import { createHash, timingSafeEqual } from "node:crypto";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import fp from "fastify-plugin";
 import { type Actor, LOCAL_ACTOR } from "../../lib/actor.ts";
-import type { ApiKey } from "../api-keys.ts";
+import { type ApiKey, KeyRing } from "../api-keys.ts";
 import { ProblemError } from "../problem.ts";
 import { addProblemAnswers } from "../routes/common.ts";
 
@@ -36,8 +35,6 @@ export interface AuthOptions {
   apiKeyHeader?: boolean;
 }
 
-const digest = (value: string) => createHash("sha256").update(value).digest();
-
 function bearerToken(header: string | undefined): string | null {
   const match = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(header ?? "");
   return match ? match[1]! : null;
@@ -46,12 +43,7 @@ function bearerToken(header: string | undefined): string | null {
 async function auth(app: FastifyInstance, options: AuthOptions) {
   app.decorateRequest("tenant", "");
   app.decorateRequest("actor", null as unknown as Actor);
-  const keys = options.apiKeys
-    ? options.apiKeys.map(({ key, ...actor }) => ({
-        actor: Object.freeze(actor),
-        digest: digest(key),
-      }))
-    : null;
+  const keys = options.apiKeys ? new KeyRing(options.apiKeys) : null;
 
   // The document says which: a bearer key and its 401, or explicitly open (`security: []`).
   app.addHook("onRoute", (route) => {
@@ -77,13 +69,7 @@ async function auth(app: FastifyInstance, options: AuthOptions) {
         return;
       }
     }
-    const presented = digest(token ?? "");
-    let actor: Actor | null = null;
-    // No early exit: the time taken does not depend on which key (if any) matched.
-    for (const key of keys) {
-      if (timingSafeEqual(key.digest, presented) && token !== null && actor === null)
-        actor = key.actor;
-    }
+    const actor = token === null ? null : keys.match(token);
     if (actor === null) {
       reply.header("www-authenticate", 'Bearer realm="polar-flows"');
       throw new ProblemError(

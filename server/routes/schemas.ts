@@ -22,7 +22,14 @@ export const ResumeBody = z.strictObject({
     .describe(
       "The answer to the pending interrupt (see its `resume_schema`). Leave it out to retry a run that failed with a retryable error.",
     ),
-  interrupt_id: z.string().min(1).max(200).optional(),
+  interrupt_id: z
+    .string()
+    .min(1)
+    .max(200)
+    .optional()
+    .describe(
+      "The interrupt the answer is meant for. An answer arriving after the run moved on to another interrupt is a 409 and changes nothing.",
+    ),
   wait: z.boolean().default(true),
 });
 export type ResumeBody = z.infer<typeof ResumeBody>;
@@ -33,6 +40,14 @@ export const ListRunsQuery = z.object({
     .regex(/^[a-z0-9-]{1,100}$/, { error: "must be a workflow name" })
     .optional(),
   status: RunStatus.optional(),
+  customer: z
+    .string()
+    .min(1)
+    .max(200)
+    .optional()
+    .describe(
+      "Runs for this customer, as the input names it: its Polar id or external id (exact).",
+    ),
   limit: z.coerce.number().int().min(1).max(100).default(20),
   cursor: z.string().min(1).max(500).optional(),
 });

@@ -7,7 +7,7 @@
  */
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
-import type { PolarGateway } from "../../polar/gateway.ts";
+import type { PolarForTenants } from "../../polar/gateway.ts";
 import { UnknownToolError } from "../../tools/errors.ts";
 import { invokeTool } from "../../tools/invoke.ts";
 import { toolProblem } from "../../tools/problem.ts";
@@ -19,8 +19,8 @@ import { problems } from "./common.ts";
 import { IdempotencyHeaders } from "./schemas.ts";
 
 export interface ToolRoutesOptions {
-  /** Polar for read tools: the service's gateway, failing fast when the budget is spent. */
-  polar: PolarGateway;
+  /** Polar for read tools: each tenant's gateway, failing fast when the budget is spent. */
+  polar: PolarForTenants;
   /** Tenants whose keys may write without a person's approval. */
   skipApprovalTenants: ReadonlySet<string>;
   /** The clock usage windows are measured against (tests). */
@@ -136,7 +136,7 @@ export const toolRoutes: FastifyPluginAsyncZod<ToolRoutesOptions> = async (app, 
       try {
         const answer = await invokeTool(request.params.name, request.body.arguments, {
           tenant: request.tenant,
-          polar: options.polar,
+          polar: options.polar.forTenant(request.tenant),
           runs: app.runService,
           skipApproval:
             request.actor.role === "approver" && options.skipApprovalTenants.has(request.tenant),
