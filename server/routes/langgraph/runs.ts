@@ -170,10 +170,11 @@ export const runRoutes: FastifyPluginAsyncZod<LangGraphRunRoutesOptions> = async
         response: { 200: JsonObject, ...problems(400, 404) },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const { thread_id: threadId, run_id: runId } = request.params;
+      // The response closes before it is sent only when the client went away.
       const gone = new AbortController();
-      request.raw.on("close", () => gone.abort());
+      reply.raw.on("close", () => gone.abort());
       return service.joinRun(request.tenant, threadId, runId, gone.signal);
     },
   );
