@@ -194,11 +194,14 @@ export class LangGraphService {
     }
   }
 
-  /** Cancels the thread's run; only its latest LangGraph run can be cancelled. */
+  /**
+   * Cancels the LangGraph run in progress (and with it the thread's run); a run that has done its
+   * part (the thread waits for a person, or has ended) is a 409, as on LangGraph's server.
+   */
   async cancelRun(tenant: string, threadId: string, runId: string): Promise<void> {
-    const { run } = await this.run(tenant, threadId, runId);
-    if (run.final_status !== null) {
-      throw new RunConflictError(`Run ${runId} has ended; a later run is on the thread.`);
+    const { run, thread } = await this.run(tenant, threadId, runId);
+    if (run.final_status !== null || (thread.status !== "queued" && thread.status !== "running")) {
+      throw new RunConflictError(`Run ${runId} is not in progress; there is nothing to cancel.`);
     }
     await this.#runs.cancel(tenant, threadId);
   }

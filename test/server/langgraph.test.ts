@@ -156,6 +156,9 @@ describeEachBackend("LangGraph API with the official SDK client", (backend) => {
     expect(await client.runs.get(thread.thread_id, run.run_id)).toMatchObject({
       status: "success",
     });
+    // Its part is done (the thread waits for a person): nothing to cancel, as on LangGraph's server.
+    expect(await failedStatus(client.runs.cancel(thread.thread_id, run.run_id))).toBe(409);
+    expect((await client.threads.get(thread.thread_id)).status).toBe("interrupted");
 
     const interrupted = await client.threads.search({ status: "interrupted", limit: 100 });
     expect(interrupted.map((found) => found.thread_id)).toContain(thread.thread_id);

@@ -187,7 +187,7 @@ export const runRoutes: FastifyPluginAsyncZod<LangGraphRunRoutesOptions> = async
         tags: ["langgraph"],
         summary: "Cancel the thread's run",
         description:
-          "Only the thread's latest run, while the thread has not ended (409 otherwise). Answers 202, or 204 with `wait=true`.",
+          "Only a run in progress (the thread is busy; 409 otherwise); the thread's run is cancelled with it. Answers 202, or 204 with `wait=true`.",
         params: RunParams,
         querystring: z.looseObject({
           wait: z
