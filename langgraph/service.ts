@@ -8,6 +8,7 @@
 import { randomUUID } from "node:crypto";
 import type { Actor } from "../lib/actor.ts";
 import { InvalidInputError, NotFoundError, RunConflictError } from "../runs/errors.ts";
+import { SETTLED_STATUSES } from "../runs/events.ts";
 import type { PendingInterrupt as Interrupt } from "../runs/runner.ts";
 import type { Run } from "../runs/schemas.ts";
 import type { RunService } from "../runs/service.ts";
@@ -34,8 +35,6 @@ export interface CreatedRun {
   /** The thread's values when the run began (for `values` events). */
   startValues: Record<string, unknown>;
 }
-
-const SETTLED = new Set(["interrupted", "completed", "failed", "cancelled"]);
 
 /** A wait that comes back sooner than this without the run settled means the service is closing. */
 const SHORTEST_WAIT_MS = 500;
@@ -154,10 +153,10 @@ export class LangGraphService {
    */
   async waitForThread(tenant: string, threadId: string, stop: AbortSignal) {
     let thread = await this.#runs.get(tenant, threadId);
-    while (!SETTLED.has(thread.status) && !stop.aborted) {
+    while (!SETTLED_STATUSES.has(thread.status) && !stop.aborted) {
       const asked = Date.now();
       thread = await this.#runs.waitFor(tenant, threadId);
-      if (!SETTLED.has(thread.status) && Date.now() - asked < SHORTEST_WAIT_MS) break;
+      if (!SETTLED_STATUSES.has(thread.status) && Date.now() - asked < SHORTEST_WAIT_MS) break;
     }
     return this.threads.threadValues(tenant, thread);
   }
@@ -189,7 +188,7 @@ export class LangGraphService {
       format: langGraphFormat(modes, created.startValues),
     });
     const thread = await this.#runs.get(tenant, threadId);
-    if (modes.has("values") && SETTLED.has(thread.status) && thread.status !== "failed") {
+    if (modes.has("values") && SETTLED_STATUSES.has(thread.status) && thread.status !== "failed") {
       output.write(sseEvent("values", await this.threads.threadValues(tenant, thread)));
     }
   }
