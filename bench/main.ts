@@ -12,6 +12,7 @@ import { benchLangGraph } from "./langgraph.ts";
 import { benchPgRestarts } from "./pg-chaos.ts";
 import { benchReplicas } from "./replicas.ts";
 import type { Row } from "./support.ts";
+import { benchSweep } from "./sweep.ts";
 import { benchUsage } from "./usage.ts";
 
 const quick = process.argv.includes("--quick");
@@ -21,6 +22,7 @@ const sections: [string, (options: { quick: boolean }) => Promise<Row[]>][] = [
   ["usage", benchUsage],
   ["replicas", benchReplicas],
   ["pg-restarts", benchPgRestarts],
+  ["sweep", benchSweep],
   ["console", benchConsole],
   ["langgraph", benchLangGraph],
 ];

@@ -6,7 +6,7 @@
  */
 import { api, followEvents } from "./api.js";
 import { decisionCard } from "./decision.js";
-import { announce, h, link, replace, statusBadge } from "./dom.js";
+import { ago, announce, h, link, replace, statusBadge } from "./dom.js";
 
 const REFRESH_MS = 3_000;
 const MOST_PAGES = 5;
@@ -133,6 +133,9 @@ export async function approvalsPage(view, { signal }) {
       order.every((card, index) => list.children[index] === card);
     if (!inPlace) list.replaceChildren(...order);
     replace(count, shown.size > 0 ? String(shown.size) : "");
+    for (const since of list.querySelectorAll("[data-since]")) {
+      since.textContent = `waiting ${ago(since.dataset.since)}`;
+    }
     if (shown.size === 0)
       list.replaceChildren(h("p", { class: "empty" }, "Nothing waits for you."));
   };

@@ -38,7 +38,11 @@ export function decisionCard(run, { onAnswered, onGone, showRunLink = true }) {
       { class: "meta" },
       h("span", {}, humanize(run.workflow.replaceAll("-", "_"))),
       h("span", {}, customerOf(run)),
-      h("span", { title: run.updated_at }, `waiting ${ago(run.updated_at)}`),
+      h(
+        "span",
+        { title: run.updated_at, "data-since": run.updated_at },
+        `waiting ${ago(run.updated_at)}`,
+      ),
       showRunLink ? h("a", { href: `/console/runs/${run.run_id}` }, "Open run") : null,
     ),
   );

@@ -32,3 +32,27 @@ export function personName(value: string | null | undefined): string | null {
   const nameShaped = /^[\p{L}\p{M}][\p{L}\p{M} .'’-]{0,59}$/u.test(plain);
   return nameShaped && !/\.\p{L}/u.test(plain) ? plain : null;
 }
+
+/**
+ * Bidirectional controls and zero-width characters: they change how a text reads (or what it
+ * seems to say) without showing themselves.
+ */
+const DECEPTIVE = /[\u061C\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u2069\uFEFF]/gu;
+
+/** Whether a text holds bidirectional controls or zero-width characters. */
+export function hasDeceptiveCharacters(value: string): boolean {
+  return new RegExp(DECEPTIVE.source, "u").test(value);
+}
+
+/**
+ * The text with each bidirectional control, zero-width or other control character (line breaks
+ * kept) shown as `[U+202E]`: a person sees exactly what is there. For text from elsewhere
+ * (Polar's records) in what a person approves; the console can use it for any value it shows.
+ */
+export function visiblyEscaped(value: string): string {
+  return value.replace(DECEPTIVE, codePoint).replace(/[^\P{Cc}\n]/gu, codePoint);
+}
+
+function codePoint(character: string): string {
+  return `[U+${character.codePointAt(0)!.toString(16).toUpperCase().padStart(4, "0")}]`;
+}

@@ -28,6 +28,8 @@ import type {
   CustomerMeter,
   CustomerRef,
   CustomerState,
+  Meter,
+  MeterCustomer,
   PolarEvent,
   ProductRef,
   Subscription,
@@ -132,6 +134,15 @@ export class PolarGateway implements PolarForTenants {
     return this.subscriptions.listPage(filter, page);
   }
 
+  /** One page of the active subscriptions of up to 100 customers, maybe on one product. */
+  listActiveSubscriptionsOfPage(
+    customerIds: readonly string[],
+    productId: string | null,
+    page: number,
+  ): Promise<ListPage<Subscription>> {
+    return this.subscriptions.activeOfCustomersPage(customerIds, productId, page);
+  }
+
   getSubscription(id: string): Promise<Subscription | null> {
     return this.subscriptions.get(id);
   }
@@ -161,6 +172,16 @@ export class PolarGateway implements PolarForTenants {
   /** Meter credits/consumption of a customer (for a plan limit taken from credited units). */
   listCustomerMeters(customerId: string, meterId?: string): Promise<CustomerMeter[]> {
     return this.usage.listCustomerMeters(customerId, meterId);
+  }
+
+  /** The meter, or null when Polar has no such meter. */
+  getMeter(id: string): Promise<Meter | null> {
+    return this.usage.getMeter(id);
+  }
+
+  /** One page (100) of every customer's balance on a meter, with the customers. */
+  listMeterCustomersPage(meterId: string, page: number): Promise<ListPage<MeterCustomer>> {
+    return this.usage.meterCustomersPage(meterId, page);
   }
 
   /** Polar's own aggregation of a meter over the window: one request. */

@@ -74,6 +74,7 @@ const Env = z.object({
   RUN_LEASE_RENEW_SECONDS: positiveSeconds("RUN_LEASE_RENEW_SECONDS"),
   RUN_POLL_SECONDS: positiveSeconds("RUN_POLL_SECONDS"),
   API_RATE_LIMIT: positiveInt("API_RATE_LIMIT"),
+  SIGN_IN_FAILURE_LIMIT: positiveInt("SIGN_IN_FAILURE_LIMIT"),
   TOOLS_SKIP_APPROVAL: optional,
   NOTIFY_URL: optional.pipe(z.url({ protocol: /^https?$/ }).optional()),
   NOTIFY_SECRET: optional.pipe(
@@ -84,6 +85,8 @@ const Env = z.object({
       })
       .optional(),
   ),
+  POLAR_WEBHOOK_SECRET: optional,
+  POLAR_WEBHOOK_TENANT: optional,
   LOG_LEVEL: optional.pipe(
     z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   ),
@@ -115,12 +118,19 @@ export interface Config {
   shutdownGraceSeconds: number;
   /** Requests per minute each caller (API key; client address without keys) may make. */
   apiRateLimit: number;
+  /** Failed sign-ins (401s) per minute from one client address before it gets 429s. */
+  signInFailuresPerMinute: number;
   tools: {
     /** Tenants whose approver keys may write without a person's approval (`TOOLS_SKIP_APPROVAL`). */
     skipApprovalTenants: Set<string>;
   };
   /** Signed notices when a run waits for a person or fails for good; null: none. */
   notify: { url: string; secret: string } | null;
+  /**
+   * Polar's webhooks (§10): the endpoint's secret (null: `/v1/webhooks/polar` answers 404 —
+   * `npm start` with the built-in simulator generates one) and the tenant its events act for.
+   */
+  webhooks: { secret: string | null; tenant: string };
   logLevel: string;
 }
 
@@ -195,8 +205,15 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     queue,
     shutdownGraceSeconds: values.SHUTDOWN_GRACE_SECONDS ?? 10,
     apiRateLimit: values.API_RATE_LIMIT ?? 1200,
+    signInFailuresPerMinute: values.SIGN_IN_FAILURE_LIMIT ?? 10,
     tools: { skipApprovalTenants: parseSkipApproval(values.TOOLS_SKIP_APPROVAL, apiKeys) },
     notify: values.NOTIFY_URL ? { url: values.NOTIFY_URL, secret: notifySecret(values) } : null,
+    webhooks: {
+      secret: values.POLAR_WEBHOOK_SECRET ?? null,
+      tenant: values.POLAR_WEBHOOK_SECRET
+        ? webhookTenant(values.POLAR_WEBHOOK_TENANT, apiKeys)
+        : (values.POLAR_WEBHOOK_TENANT ?? "default"),
+    },
     logLevel: values.LOG_LEVEL,
   };
 }
@@ -218,6 +235,18 @@ function parseSkipApproval(raw: string | undefined, apiKeys: readonly ApiKey[] |
     }
   }
   return tenants;
+}
+
+/** With a webhook secret, the tenant its events act for must be one of `API_KEYS` (`default` without keys). */
+function webhookTenant(raw: string | undefined, apiKeys: readonly ApiKey[] | null): string {
+  const tenant = raw ?? "default";
+  const known = apiKeys ? apiKeys.some((key) => key.tenant === tenant) : tenant === "default";
+  if (!known) {
+    throw new ConfigError(
+      `POLAR_WEBHOOK_TENANT: ${tenant} is not a tenant of API_KEYS${apiKeys ? "" : " (without API_KEYS the only tenant is default)"}`,
+    );
+  }
+  return tenant;
 }
 
 /**
@@ -294,6 +323,7 @@ export function secretsOf(config: Config): string[] {
     ...(config.polar.tenantTokens?.values() ?? []),
     config.openai.apiKey,
     config.notify?.secret,
+    config.webhooks.secret,
     ...(config.apiKeys ?? []).map((entry) => entry.key),
   ].filter((value): value is string => typeof value === "string" && value.length > 0);
 }

@@ -11,6 +11,8 @@ import { fenceLease, SqlRunRegistry } from "./registry.ts";
 import { numberPlaceholders, postgresDialect, type SqlClient, type SqlDialect } from "./sql.ts";
 import { SqlThreadStore } from "./threads.ts";
 import type { ConnectionNotice, Storage, StoreChange } from "./types.ts";
+import { SqlWatchStore } from "./watches.ts";
+import { SqlWebhookLog } from "./webhooks.ts";
 
 export interface PostgresStorageOptions {
   databaseUrl: string;
@@ -64,6 +66,8 @@ export async function openPostgresStorage(options: PostgresStorageOptions): Prom
       events: new SqlRunEventLog(client),
       answers: new SqlAnswerLog(client),
       notices: new SqlNoticeOutbox(client),
+      watches: new SqlWatchStore(client),
+      webhooks: new SqlWebhookLog(client),
       threads: new SqlThreadStore(client),
       async ping() {
         await client.query(`SELECT 1 FROM ${dialect.table("runs")} LIMIT 1`);

@@ -11,6 +11,8 @@ import { fenceLease, SqlRunRegistry } from "./registry.ts";
 import { type SqlClient, sqliteDialect } from "./sql.ts";
 import { SqlThreadStore } from "./threads.ts";
 import type { Storage } from "./types.ts";
+import { SqlWatchStore } from "./watches.ts";
+import { SqlWebhookLog } from "./webhooks.ts";
 
 export const SQLITE_FILE = "polar-flows.db";
 
@@ -47,6 +49,8 @@ export async function openSqliteStorage(dataDir: string): Promise<Storage> {
       events: new SqlRunEventLog(client),
       answers: new SqlAnswerLog(client),
       notices: new SqlNoticeOutbox(client),
+      watches: new SqlWatchStore(client),
+      webhooks: new SqlWebhookLog(client),
       threads: new SqlThreadStore(client),
       async ping() {
         await client.query("SELECT 1 FROM runs LIMIT 1");

@@ -1,4 +1,6 @@
 import type { BaseCheckpointSaver } from "@langchain/langgraph-checkpoint";
+import type { WatchStore } from "./watches.ts";
+import type { WebhookLog } from "./webhooks.ts";
 
 export const RUN_STATUSES = [
   "queued",
@@ -360,6 +362,11 @@ export interface Storage {
   events: RunEventLog;
   answers: AnswerLog;
   notices: NoticeOutbox;
+  /** Usage watches, their schedules and the once-per-period remediation ledger (§10). */
+  watches: WatchStore;
+  /** Polar's webhook deliveries (§10). */
+  webhooks: WebhookLog;
+  /** LangGraph threads made before their first run, and LangGraph runs (§12). */
   threads: ThreadStore;
   /** Readiness: resolves when the store answers, throws otherwise. */
   ping(): Promise<void>;

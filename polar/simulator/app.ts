@@ -11,6 +11,7 @@ import Fastify, {
   type FastifyRequest,
 } from "fastify";
 import type { LoggedRequest, SimulatorControls } from "./controls.ts";
+import { createCrowd } from "./crowd.ts";
 import { invalidToken, missingToken, PolarHttpError } from "./errors.ts";
 import { type FaultOptions, Faults, type RateLimit } from "./faults.ts";
 import { benefitRoutes } from "./routes/benefits.ts";
@@ -21,8 +22,10 @@ import { eventRoutes } from "./routes/events.ts";
 import { meterRoutes } from "./routes/meters.ts";
 import { productRoutes } from "./routes/products.ts";
 import { subscriptionRoutes } from "./routes/subscriptions.ts";
+import type { SeedData } from "./seed.ts";
 import { type OrganizationOptions, SimulatorStore } from "./store.ts";
 import { iso } from "./time.ts";
+import { type WebhookEndpoint, WebhookSender } from "./webhooks.ts";
 
 export type { LoggedRequest, SimulatorControls } from "./controls.ts";
 
@@ -38,6 +41,8 @@ export interface SimulatorOptions {
   token?: string;
   /** Further organizations, each with its own token and data (empty unless seeded). */
   organizations?: OrganizationOptions[];
+  /** Changes to the demo organization's seed data, kept across resets (tests). */
+  customizeSeed?: (data: SeedData) => void;
   /** Fixed-window rate limit, answered like Polar: 429, `retry-after`, empty body. */
   rateLimit?: RateLimit | null;
   /** Random 429s and 503s (seeded, so runs repeat). */
@@ -46,6 +51,8 @@ export interface SimulatorOptions {
   latencyMs?: number;
   /** Fastify's logger (default off). */
   logger?: boolean;
+  /** Where to deliver signed webhooks (`customer.state_changed` after ingestion); default none. */
+  webhooks?: WebhookEndpoint;
 }
 
 function isApiPath(url: string): boolean {
@@ -69,7 +76,7 @@ export function createSimulator(options: SimulatorOptions = {}): {
 } {
   const token = options.token ?? DEFAULT_SIMULATOR_TOKEN;
   const now = options.now ?? new Date();
-  const demo = new SimulatorStore(now);
+  const demo = new SimulatorStore(now, null, options.customizeSeed);
   const stores = new Map<string, SimulatorStore>([[token, demo]]);
   for (const organization of options.organizations ?? []) {
     if (stores.has(organization.token)) throw new Error("each organization needs its own token");
@@ -88,6 +95,9 @@ export function createSimulator(options: SimulatorOptions = {}): {
   };
   let faults = new Faults(initialFaults);
   let log: LoggedRequest[] = [];
+  // Webhooks and crowds are the demo organization's.
+  const webhooks = new WebhookSender(demo);
+  webhooks.configure(options.webhooks ?? null);
 
   const controls: SimulatorControls = {
     now: demo.seedNow,
@@ -98,6 +108,13 @@ export function createSimulator(options: SimulatorOptions = {}): {
     },
     faults: () => faults.current(),
     setFaults: (partial) => faults.update(partial),
+    setWebhookEndpoint: (endpoint) => webhooks.configure(endpoint),
+    webhooksDelivered: () => webhooks.delivered,
+    addCrowd: (spec) => {
+      const crowd = createCrowd(demo.now(), spec);
+      demo.addRecords(crowd);
+      return crowd.over;
+    },
     reset: () => {
       for (const organization of stores.values()) organization.reset();
       faults = new Faults(initialFaults);
@@ -204,6 +221,8 @@ export function createSimulator(options: SimulatorOptions = {}): {
     if (request.method === "DELETE") return reply.code(405).send({ detail: "Method Not Allowed" });
     return reply.code(404).send({ detail: "Not Found" });
   });
+
+  app.addHook("onClose", async () => webhooks.close());
 
   const context = { store };
   customerRoutes(app, context);

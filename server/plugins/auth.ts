@@ -11,6 +11,7 @@ import { type Actor, LOCAL_ACTOR } from "../../lib/actor.ts";
 import { type ApiKey, KeyRing } from "../api-keys.ts";
 import { ProblemError } from "../problem.ts";
 import { addProblemAnswers } from "../routes/common.ts";
+import type { SignInFailures } from "../sign-in-failures.ts";
 
 export const DEFAULT_TENANT = LOCAL_ACTOR.tenant;
 
@@ -31,6 +32,8 @@ export interface AuthOptions {
    * the request carries none. Throws a ProblemError for a session that is there but not valid.
    */
   session?: (request: FastifyRequest) => Promise<Actor | null>;
+  /** Failed sign-ins per address, shared by every scope that signs in (401s count, then 429). */
+  failures?: SignInFailures;
   /** Also take the key from `x-api-key` (as LangGraph's SDK sends it). */
   apiKeyHeader?: boolean;
 }
@@ -49,6 +52,7 @@ async function auth(app: FastifyInstance, options: AuthOptions) {
   app.addHook("onRoute", (route) => {
     route.schema = { ...route.schema, security: keys ? [{ bearer: [] }] : [] };
     if (keys) addProblemAnswers(route, 401);
+    if (keys && options.failures) addProblemAnswers(route, 429);
   });
 
   app.addHook("onRequest", async (request, reply) => {
@@ -69,8 +73,11 @@ async function auth(app: FastifyInstance, options: AuthOptions) {
         return;
       }
     }
+    // Before any key is compared: a guesser learns nothing more once the address is spent.
+    options.failures?.refuseIfSpent(request, reply);
     const actor = token === null ? null : keys.match(token);
     if (actor === null) {
+      options.failures?.record(request, reply);
       reply.header("www-authenticate", 'Bearer realm="polar-flows"');
       throw new ProblemError(
         401,

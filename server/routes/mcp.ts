@@ -21,7 +21,7 @@ import type { FastifyBaseLogger, FastifyInstance } from "fastify";
 import { z } from "zod";
 import type { Actor } from "../../lib/actor.ts";
 import { problem } from "../../lib/errors.ts";
-import { type FieldIssue, validate } from "../../lib/validation.ts";
+import { type FieldIssue, identifier, validate } from "../../lib/validation.ts";
 import type { PolarForTenants } from "../../polar/gateway.ts";
 import { invokeTool } from "../../tools/invoke.ts";
 import { isInvalidParams, toolProblem } from "../../tools/problem.ts";
@@ -45,9 +45,7 @@ export const IDEMPOTENCY_META_KEY = "polar-flows/idempotency-key";
 const ToolCallParams = z.looseObject({
   name: z.string().min(1).max(100),
   arguments: z.record(z.string(), z.unknown()).optional(),
-  _meta: z
-    .looseObject({ [IDEMPOTENCY_META_KEY]: z.string().min(1).max(255).optional() })
-    .optional(),
+  _meta: z.looseObject({ [IDEMPOTENCY_META_KEY]: identifier(255).optional() }).optional(),
 });
 
 /**

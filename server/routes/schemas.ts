@@ -3,6 +3,7 @@
  * and become the OpenAPI document. What the run core answers is in `runs/schemas.ts`.
  */
 import { z } from "zod";
+import { identifier } from "../../lib/validation.ts";
 import { CheckpointId, JsonObject, Metadata, Run, RunStatus } from "../../runs/schemas.ts";
 
 export const StartRunBody = z.strictObject({
@@ -22,10 +23,7 @@ export const ResumeBody = z.strictObject({
     .describe(
       "The answer to the pending interrupt (see its `resume_schema`). Leave it out to retry a run that failed with a retryable error.",
     ),
-  interrupt_id: z
-    .string()
-    .min(1)
-    .max(200)
+  interrupt_id: identifier(200)
     .optional()
     .describe(
       "The interrupt the answer is meant for. An answer arriving after the run moved on to another interrupt is a 409 and changes nothing.",
@@ -61,10 +59,7 @@ export const ListCheckpointsQuery = z.object({
 
 /** The `Idempotency-Key` header (IETF draft): a structured-field string, or a bare key. */
 export const IdempotencyHeaders = z.looseObject({
-  "idempotency-key": z
-    .string()
-    .min(1)
-    .max(255)
+  "idempotency-key": identifier(255)
     // The IETF draft sends it as a structured-field string ("…"); bare keys are taken too.
     .transform((key) =>
       key.length >= 2 && key.startsWith('"') && key.endsWith('"') ? key.slice(1, -1) : key,

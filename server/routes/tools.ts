@@ -7,6 +7,7 @@
  */
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
+import { identifier } from "../../lib/validation.ts";
 import type { PolarForTenants } from "../../polar/gateway.ts";
 import { UnknownToolError } from "../../tools/errors.ts";
 import { invokeTool } from "../../tools/invoke.ts";
@@ -49,10 +50,7 @@ const InvokeBody = z.strictObject({
     .record(z.string(), z.unknown())
     .default({})
     .describe("The tool's arguments; their JSON Schema is the tool's `parameters`."),
-  idempotency_key: z
-    .string()
-    .min(1)
-    .max(255)
+  idempotency_key: identifier(255)
     .optional()
     .describe("Repeat a write safely: the same key and arguments answer the first call's run."),
 });

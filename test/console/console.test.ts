@@ -24,8 +24,12 @@ import {
 const SUCCESS_URL = "https://example.com/billing/done?checkout_id={CHECKOUT_ID}";
 const SCREENSHOTS = process.env.CONSOLE_SCREENSHOTS === "1";
 const DOCS = join(import.meta.dirname, "..", "..", "docs");
+/** A shared 2-core machine running the suite in parallel is slow; the browser waits for it. */
+const PATIENT = { timeout: 20_000 };
+const BROWSER_TESTS = { timeout: 90_000 };
+const HAS_CHROMIUM = chromiumAvailable();
 
-describe.runIf(chromiumAvailable())("the console in Chromium", () => {
+describe.runIf(HAS_CHROMIUM)("the console in Chromium", BROWSER_TESTS, () => {
   let server: TestServer;
   let browser: Browser;
   let context: BrowserContext;
@@ -80,7 +84,7 @@ describe.runIf(chromiumAvailable())("the console in Chromium", () => {
     await page.goto(`${server.url}/console`);
     await page.getByLabel("API key").fill(AGENT_KEY);
     await page.getByRole("button", { name: "Sign in" }).click();
-    await expect.poll(() => page.getByRole("alert").textContent()).toMatch(/approver key/);
+    await expect.poll(() => page.getByRole("alert").textContent(), PATIENT).toMatch(/approver key/);
     expect(await page.getByRole("link", { name: "Approvals" }).isVisible()).toBe(false);
     expect(await context.cookies()).toEqual([]);
   });
@@ -90,7 +94,7 @@ describe.runIf(chromiumAvailable())("the console in Chromium", () => {
     await page.getByLabel("API key").fill(APPROVER_KEY);
     await page.getByRole("button", { name: "Sign in" }).click();
     await expect
-      .poll(() => page.locator("h1").first().textContent())
+      .poll(() => page.locator("h1").first().textContent(), PATIENT)
       .toMatch(/Overage remediation/);
     expect(page.url()).toBe(`${server.url}/console/runs/${runs.approve}`);
     await page.getByRole("button", { name: "Approve", exact: true }).waitFor();
@@ -104,7 +108,7 @@ describe.runIf(chromiumAvailable())("the console in Chromium", () => {
     const approval = card(runs.approve);
     await approval.waitFor();
     await expect
-      .poll(() => approval.getByRole("img", { name: /^Usage by endpoint/ }).count())
+      .poll(() => approval.getByRole("img", { name: /^Usage by endpoint/ }).count(), PATIENT)
       .toBe(1);
     expect(
       await approval
@@ -143,7 +147,8 @@ describe.runIf(chromiumAvailable())("the console in Chromium", () => {
     await page.getByText("Checkout link:").waitFor();
     const link = page.locator(".checkout a");
     expect(await link.getAttribute("href")).toBe(run.output.checkout.url);
-    await expect.poll(() => page.locator(".graph svg").count(), { timeout: 20_000 }).toBe(1);
+    expect(await page.locator(".email .subject").textContent()).toBe(run.output.email.subject);
+    await expect.poll(() => page.locator(".graph svg").count(), PATIENT).toBe(1);
     expect(await page.getByRole("region", { name: "Answers" }).textContent()).toContain("ops");
     await page.getByRole("button", { name: /^Step 1/ }).click();
     await page.getByText("State at step 1").waitFor();
@@ -185,6 +190,11 @@ describe.runIf(chromiumAvailable())("the console in Chromium", () => {
     expect((await answer({ approved: true })).json.status).toBe("completed");
     await offboarding.waitFor({ state: "detached", timeout: 15_000 });
     await page.getByText("Nothing waits for you.").waitFor();
+
+    await page.goto(`${server.url}/console/runs/${runs.choice}`);
+    const output = page.getByRole("region", { name: "Output" });
+    await output.getByText("Access until:").waitFor();
+    expect(await output.textContent()).toContain("Drafted email");
   });
 
   test("a run's page cancels the run it shows", async () => {
@@ -203,7 +213,7 @@ describe.runIf(chromiumAvailable())("the console in Chromium", () => {
     await page.goto(`${server.url}/console/runs`);
     await page.getByLabel("Customer").fill("usr_two_subs");
     await page.getByRole("button", { name: "Filter" }).click();
-    await expect.poll(() => page.locator("table.runs tbody tr").count()).toBe(1);
+    await expect.poll(() => page.locator("table.runs tbody tr").count(), PATIENT).toBe(1);
     expect(page.url()).toContain("customer=usr_two_subs");
     const overflow = await page.evaluate<number>(
       "document.documentElement.scrollWidth - document.documentElement.clientWidth",
@@ -228,7 +238,7 @@ describe.runIf(chromiumAvailable())("the console in Chromium", () => {
   });
 });
 
-describe.runIf(chromiumAvailable())("the console without API_KEYS (loopback)", () => {
+describe.runIf(HAS_CHROMIUM)("the console without API_KEYS (loopback)", BROWSER_TESTS, () => {
   let server: TestServer;
   let browser: Browser;
   beforeAll(async () => {

@@ -22,7 +22,8 @@ export interface TestServerOptions {
   gateway?: Partial<PolarGatewayOptions>;
   eventKeepAliveMs?: number;
   notices?: { retryDelaysMs?: number[]; pollMs?: number };
-  /** The clock runs measure usage windows against. */
+  sweepPollMs?: number;
+  /** The app's clock (usage windows, schedules). */
   now?: () => Date;
 }
 
@@ -72,6 +73,7 @@ export async function startTestServer(
     ...(options.logger ? { logger: options.logger } : {}),
     ...(options.eventKeepAliveMs ? { eventKeepAliveMs: options.eventKeepAliveMs } : {}),
     ...(options.notices ? { notices: options.notices } : {}),
+    ...(options.sweepPollMs ? { sweepPollMs: options.sweepPollMs } : {}),
     ...(options.now ? { now: options.now } : {}),
   });
   const url = await app.listen({ port: 0, host: "127.0.0.1" });

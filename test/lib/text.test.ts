@@ -1,6 +1,12 @@
 /** Text from elsewhere (event metadata, Polar records) as people and models get to see it. */
 import { describe, expect, it } from "vitest";
-import { personName, plainFact, quotedFact } from "../../lib/text.ts";
+import {
+  hasDeceptiveCharacters,
+  personName,
+  plainFact,
+  quotedFact,
+  visiblyEscaped,
+} from "../../lib/text.ts";
 
 describe("facts from records, as data", () => {
   it("a name greets only when it is a name", () => {
@@ -22,5 +28,14 @@ describe("facts from records, as data", () => {
     expect(plainFact("a\u202Eb\u0007c\n\nd")).toBe("a b c d");
     expect(plainFact("x".repeat(100), 10)).toBe(`${"x".repeat(9)}…`);
     expect(quotedFact('/v1/"search"')).toBe(`"/v1/'search'"`);
+  });
+
+  it("shows hidden characters as code points, keeping line breaks", () => {
+    expect(visiblyEscaped("Pro \u202Eevif\u202C\u200B x\u0007\ny")).toBe(
+      "Pro [U+202E]evif[U+202C][U+200B] x[U+0007]\ny",
+    );
+    expect(visiblyEscaped("Zoë O’Brien 👩‍💻")).toBe("Zoë O’Brien 👩[U+200D]💻");
+    expect(hasDeceptiveCharacters("a\u2066b")).toBe(true);
+    expect(hasDeceptiveCharacters("Zoë")).toBe(false);
   });
 });

@@ -6,17 +6,15 @@
  */
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import type { LangGraphService } from "../../../langgraph/service.ts";
-import type { ApiKey } from "../../api-keys.ts";
-import { authPlugin } from "../../plugins/auth.ts";
+import { type AuthOptions, authPlugin } from "../../plugins/auth.ts";
 import { callerBudgetPlugin } from "../../plugins/rate-limit.ts";
 import { assistantRoutes } from "./assistants.ts";
 import { infoRoutes } from "./info.ts";
 import { runRoutes } from "./runs.ts";
 import { threadRoutes } from "./threads.ts";
 
-export interface LangGraphRoutesOptions {
+export interface LangGraphRoutesOptions extends Pick<AuthOptions, "apiKeys" | "failures"> {
   service: LangGraphService;
-  apiKeys: readonly ApiKey[] | null;
   keepAliveMs?: number;
 }
 
@@ -59,7 +57,11 @@ export const langGraphRoutes: FastifyPluginAsyncZod<LangGraphRoutesOptions> = as
   app.addHook("onRequest", async (_request, reply) => {
     reply.headers(CORS_HEADERS);
   });
-  await app.register(authPlugin, { apiKeys: options.apiKeys, apiKeyHeader: true });
+  await app.register(authPlugin, {
+    apiKeys: options.apiKeys,
+    ...(options.failures ? { failures: options.failures } : {}),
+    apiKeyHeader: true,
+  });
   await app.register(callerBudgetPlugin);
   const { service } = options;
   await app.register(infoRoutes);
