@@ -43,7 +43,14 @@ import { WorkflowGraphs } from "./workflows.ts";
 export interface RunServiceOptions {
   storage: Pick<
     Storage,
-    "kind" | "runs" | "events" | "answers" | "checkpointer" | "fencedCheckpointer" | "watch"
+    | "kind"
+    | "runs"
+    | "events"
+    | "answers"
+    | "writes"
+    | "checkpointer"
+    | "fencedCheckpointer"
+    | "watch"
   >;
   deps: WorkflowDeps;
   logger: RunLogger;

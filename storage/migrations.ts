@@ -115,6 +115,34 @@ const MIGRATIONS: ReadonlyArray<(d: SqlDialect) => string[]> = [
         WHERE delivered_at IS NULL AND given_up_at IS NULL`,
     ];
   },
+  // 7 (write-path): the journal of Polar writes — one row per write, recorded before it is sent
+  // and updated when Polar answers; also the audit trail's `polar_write` entries.
+  (d) => {
+    const writes = d.table("polar_writes");
+    return [
+      `CREATE TABLE ${writes} (
+        write_id ${d.serialKeyType},
+        tenant TEXT NOT NULL,
+        run_id TEXT NOT NULL,
+        workflow TEXT NOT NULL,
+        node TEXT NOT NULL,
+        action TEXT NOT NULL,
+        idempotency_key TEXT NOT NULL,
+        attempt INTEGER NOT NULL,
+        customer_id TEXT,
+        actor TEXT NOT NULL,
+        request ${d.jsonType} NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('pending', 'succeeded', 'failed', 'unknown')),
+        polar_object_id TEXT,
+        result ${d.jsonType},
+        error TEXT,
+        sent_at ${d.timestampType} NOT NULL,
+        answered_at ${d.timestampType}
+      )`,
+      `CREATE UNIQUE INDEX polar_writes_key_idx ON ${writes} (run_id, action, idempotency_key)`,
+      `CREATE INDEX polar_writes_tenant_idx ON ${writes} (tenant, sent_at, write_id)`,
+    ];
+  },
 ];
 
 /**

@@ -7,6 +7,7 @@ import { migrateRegistry, NOTIFY_CHANNEL } from "./migrations.ts";
 import { SqlNoticeOutbox } from "./notices.ts";
 import { isStoreUnavailable } from "./outage.ts";
 import { ConnectionWatch, DATABASE_CONNECT_TIMEOUT_MS } from "./pg-connections.ts";
+import { SqlPolarWriteLog } from "./polar-writes.ts";
 import { fenceLease, SqlRunRegistry } from "./registry.ts";
 import { numberPlaceholders, postgresDialect, type SqlClient, type SqlDialect } from "./sql.ts";
 import type { ConnectionNotice, Storage, StoreChange } from "./types.ts";
@@ -63,6 +64,7 @@ export async function openPostgresStorage(options: PostgresStorageOptions): Prom
       events: new SqlRunEventLog(client),
       answers: new SqlAnswerLog(client),
       notices: new SqlNoticeOutbox(client),
+      writes: new SqlPolarWriteLog(client),
       async ping() {
         await client.query(`SELECT 1 FROM ${dialect.table("runs")} LIMIT 1`);
       },

@@ -7,6 +7,7 @@ import { SqlRunEventLog } from "./events.ts";
 import { FencedCheckpointer } from "./fenced.ts";
 import { migrateRegistry } from "./migrations.ts";
 import { SqlNoticeOutbox } from "./notices.ts";
+import { SqlPolarWriteLog } from "./polar-writes.ts";
 import { fenceLease, SqlRunRegistry } from "./registry.ts";
 import { type SqlClient, sqliteDialect } from "./sql.ts";
 import type { Storage } from "./types.ts";
@@ -46,6 +47,7 @@ export async function openSqliteStorage(dataDir: string): Promise<Storage> {
       events: new SqlRunEventLog(client),
       answers: new SqlAnswerLog(client),
       notices: new SqlNoticeOutbox(client),
+      writes: new SqlPolarWriteLog(client),
       async ping() {
         await client.query("SELECT 1 FROM runs LIMIT 1");
       },

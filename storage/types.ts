@@ -76,6 +76,73 @@ export interface AnswerLog {
   forRuns(runIds: readonly string[]): Promise<RunAnswer[]>;
 }
 
+export const POLAR_WRITE_ACTIONS = [
+  "checkout.create",
+  "subscription.cancel_at_period_end",
+  "events.ingest",
+  "benefit.create",
+] as const;
+export type PolarWriteAction = (typeof POLAR_WRITE_ACTIONS)[number];
+
+/**
+ * `pending`: recorded, sent (or about to be), no answer recorded; `unknown`: sent, and the
+ * answer was lost (timeout, 5xx); `succeeded`/`failed`: Polar's answer.
+ */
+export type PolarWriteStatus = "pending" | "succeeded" | "failed" | "unknown";
+
+/** One Polar write of a run, on record (`polar_writes`): one row per write, whatever retries. */
+export interface PolarWriteEntry {
+  write_id: number;
+  tenant: string;
+  run_id: string;
+  workflow: string;
+  node: string;
+  action: PolarWriteAction;
+  idempotency_key: string;
+  /** Times it was sent. */
+  attempt: number;
+  customer_id: string | null;
+  /** Who approved the run, or started it with approval off (`watch:<name>` for a watch). */
+  actor: string;
+  /** What was sent, in short (no secrets). */
+  request: Record<string, unknown>;
+  status: PolarWriteStatus;
+  polar_object_id: string | null;
+  /** What the node kept of Polar's answer: a node executed again answers with it. */
+  result: unknown;
+  error: string | null;
+  /** ISO 8601, millisecond precision, UTC: when it was (last) sent. */
+  sent_at: string;
+  answered_at: string | null;
+}
+
+export type PolarWriteIntent = Pick<
+  PolarWriteEntry,
+  "node" | "action" | "idempotency_key" | "customer_id" | "actor" | "request"
+>;
+
+/** The journal of Polar writes, in the same store as the runs. */
+export interface PolarWriteLog {
+  /** The run's write with that action and key, if any was recorded. */
+  find(runId: string, action: PolarWriteAction, key: string): Promise<PolarWriteEntry | null>;
+  /**
+   * Records that the write is about to be sent (`pending`, attempt + 1, `sent_at` now) — only
+   * while `lease` holds with at least `minLeftMs` of it left by the store's clock; otherwise
+   * throws `LeaseLostError` and records nothing.
+   */
+  sending(intent: PolarWriteIntent, lease: Lease, minLeftMs: number): Promise<PolarWriteEntry>;
+  /** Polar's answer (or its loss) for a write recorded by `sending`. */
+  answered(
+    writeId: number,
+    outcome: {
+      status: Exclude<PolarWriteStatus, "pending">;
+      polar_object_id?: string | null;
+      result?: unknown;
+      error?: string | null;
+    },
+  ): Promise<void>;
+}
+
 /** The right to execute one run, held by one replica; `generation` fences out earlier holders. */
 export interface Lease {
   run_id: string;
@@ -272,6 +339,7 @@ export interface Storage {
   events: RunEventLog;
   answers: AnswerLog;
   notices: NoticeOutbox;
+  writes: PolarWriteLog;
   /** Readiness: resolves when the store answers, throws otherwise. */
   ping(): Promise<void>;
   /** Idempotent. */
