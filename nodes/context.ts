@@ -35,6 +35,8 @@ export interface PolarWrite<T> {
 /** Sends each write once per run: see runs/write-journal.ts. */
 export interface WriteJournal {
   perform<T>(node: string, write: PolarWrite<T>): Promise<T>;
+  /** Throws unless a write may go out now (the run's lease has time left); runs before each send. */
+  assertMaySend(): void;
 }
 
 /** Where an execution's journal travels in its config (`configurable`). */
@@ -48,7 +50,10 @@ export async function lookFirstWrite<T>(write: PolarWrite<T>): Promise<T> {
   return (await write.lookup()) ?? write.send();
 }
 
-const lookFirst: WriteJournal = { perform: (_node, write) => lookFirstWrite(write) };
+const lookFirst: WriteJournal = {
+  perform: (_node, write) => lookFirstWrite(write),
+  assertMaySend: () => {},
+};
 
 export interface NodeContext {
   polar: PolarGateway;
@@ -74,7 +79,7 @@ export function nodeContext(config: LangGraphRunnableConfig): NodeContext {
   const model = (configurable.model as BaseChatModel | null | undefined) ?? null;
   const journal = (configurable[JOURNAL_KEY] as WriteJournal | undefined) ?? lookFirst;
   const node = (config.metadata?.langgraph_node as string | undefined) ?? "unknown";
-  const polar = gateway.withSignal(config.signal);
+  const polar = gateway.withSignal(config.signal).guardingWrites(() => journal.assertMaySend());
   return {
     polar,
     now,

@@ -102,6 +102,15 @@ export class PolarGateway {
     return signal ? new PolarGateway(this.transport.withSignal(signal)) : this;
   }
 
+  /**
+   * The same gateway with `check` run right before each write is sent — after any wait for the
+   * request budget or a `retry-after` — so that a write can be stopped at the last moment (the
+   * run's lease is about to lapse).
+   */
+  guardingWrites(check: () => void): PolarGateway {
+    return new PolarGateway(this.transport.guardingWrites(check));
+  }
+
   // ---- customers ----
 
   /** The customer, or null when Polar has no such customer. */

@@ -59,8 +59,8 @@ export class RunWriteJournal implements WriteJournal {
       lease,
       minLeftMs,
     );
-    // Right before sending: recording may have taken a while.
-    this.#assertLeaseLeft();
+    // Checked again by the gateway right before the request leaves (`assertMaySend`): recording,
+    // and a wait for Polar's request budget, may have taken a while.
     let result: T;
     try {
       result = await write.send();
@@ -85,6 +85,10 @@ export class RunWriteJournal implements WriteJournal {
       polar_object_id: write.objectId(result),
       result,
     });
+  }
+
+  assertMaySend(): void {
+    this.#assertLeaseLeft();
   }
 
   /** By this process's own clock, which needs no answer from the store. */

@@ -4,6 +4,7 @@
  * SIGTERM/SIGINT: stop taking requests, let in-flight steps reach a checkpoint (bounded), close.
  */
 import { connectPolar } from "../polar/connect.ts";
+import { statementTimeoutFor } from "../runs/settings.ts";
 import { createStorage, SQLITE_FILE } from "../storage/index.ts";
 import { buildApp } from "./app.ts";
 import { assertSafeToServe, type Config, ConfigError, listenUrl, loadConfig } from "./config.ts";
@@ -38,6 +39,7 @@ async function startOrExit(config: Config) {
       ...(config.databaseUrl ? { databaseUrl: config.databaseUrl } : {}),
       schema: config.databaseSchema,
       dataDir: config.dataDir,
+      statementTimeoutMs: statementTimeoutFor(config.queue),
       onConnection: (notice) => logConnectionNotice(logger, notice),
     });
     const polar = await connectPolar(config.polar);

@@ -353,6 +353,11 @@ export interface StorageOptions {
   /** PostgreSQL schema for the registry and the checkpoints; default `public`. */
   schema?: string;
   /**
+   * PostgreSQL: the bound on each statement and connection attempt of the run path; keep it
+   * well under the lease's length minus its renewal interval (docs/writes.md). Default 5 s.
+   */
+  statementTimeoutMs?: number;
+  /**
    * PostgreSQL connections lost (server restart, failover, network drop) and the server answering
    * again: for logging. Broken connections are dropped and replaced either way. Default: ignored.
    */
