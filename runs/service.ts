@@ -12,6 +12,8 @@
 import type { Actor } from "../lib/actor.ts";
 import type { WorkflowDeps } from "../nodes/context.ts";
 import {
+  type AuditEntry,
+  type AuditQuery,
   InvalidCursorError,
   isStoreUnavailable,
   type RunRecord,
@@ -48,6 +50,7 @@ export interface RunServiceOptions {
     | "events"
     | "answers"
     | "writes"
+    | "audit"
     | "checkpointer"
     | "fencedCheckpointer"
     | "watch"
@@ -76,6 +79,9 @@ export interface EventStreamOptions {
   stop: AbortSignal;
   keepAliveMs: number;
 }
+
+/** Entries per statement of an audit export. */
+const AUDIT_EXPORT_PAGE = 1_000;
 
 export class RunService {
   readonly #storage: RunServiceOptions["storage"];
@@ -180,6 +186,34 @@ export class RunService {
   }
 
   /** Checkpoint history, newest first. */
+  /** A page of the tenant's audit trail (people's answers and Polar writes), oldest first. */
+  async audit(query: AuditQuery): Promise<{ entries: AuditEntry[]; next_cursor: string | null }> {
+    try {
+      return await this.#storage.audit.page(query);
+    } catch (error) {
+      if (error instanceof InvalidCursorError) {
+        throw new InvalidInputError("The cursor is not one this service issued.", [
+          { path: "query.cursor", message: "not a valid cursor" },
+        ]);
+      }
+      throw error;
+    }
+  }
+
+  /** Every matching audit entry, oldest first, read in bounded pages: constant memory. */
+  async *auditExport(query: Omit<AuditQuery, "limit" | "cursor">): AsyncGenerator<AuditEntry> {
+    let cursor: string | undefined;
+    do {
+      const page = await this.#storage.audit.page({
+        ...query,
+        limit: AUDIT_EXPORT_PAGE,
+        ...(cursor ? { cursor } : {}),
+      });
+      yield* page.entries;
+      cursor = page.next_cursor ?? undefined;
+    } while (cursor);
+  }
+
   async checkpoints(
     tenant: string,
     runId: string,

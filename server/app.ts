@@ -23,6 +23,7 @@ import { noticeSenderFor, noticesPlugin } from "./plugins/notices.ts";
 import { openapiPlugin } from "./plugins/openapi.ts";
 import { callerBudgetPlugin, callerRateLimitPlugin } from "./plugins/rate-limit.ts";
 import { runsPlugin } from "./plugins/runs.ts";
+import { auditRoutes } from "./routes/audit.ts";
 import { checkpointRoutes } from "./routes/checkpoints.ts";
 import { eventRoutes } from "./routes/events.ts";
 import { healthRoutes } from "./routes/health.ts";
@@ -103,6 +104,7 @@ export async function buildApp(options: AppOptions) {
       await v1.register(requestRoutes, { polar: options.polar, model });
       await v1.register(runRoutes);
       await v1.register(checkpointRoutes);
+      await v1.register(auditRoutes);
       await v1.register(eventRoutes, { keepAliveMs: options.eventKeepAliveMs });
       await v1.register(toolRoutes, tooling);
       await v1.register(whoamiRoutes);

@@ -141,6 +141,11 @@ const MIGRATIONS: ReadonlyArray<(d: SqlDialect) => string[]> = [
       )`,
       `CREATE UNIQUE INDEX polar_writes_key_idx ON ${writes} (run_id, action, idempotency_key)`,
       `CREATE INDEX polar_writes_tenant_idx ON ${writes} (tenant, sent_at, write_id)`,
+      `CREATE INDEX polar_writes_customer_idx ON ${writes} (customer_id, run_id)`,
+      // The audit trail finds a customer's answers too.
+      `ALTER TABLE ${d.table("run_answers")} ADD COLUMN customer_id TEXT`,
+      `CREATE INDEX run_answers_tenant_idx
+        ON ${d.table("run_answers")} (tenant, answered_at, run_id, interrupt_id)`,
     ];
   },
 ];

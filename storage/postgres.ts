@@ -1,6 +1,7 @@
 import { PostgresSaver } from "@langchain/langgraph-checkpoint-postgres";
 import pg from "pg";
 import { SqlAnswerLog } from "./answers.ts";
+import { SqlAuditLog } from "./audit.ts";
 import { SqlRunEventLog } from "./events.ts";
 import { FencedCheckpointer } from "./fenced.ts";
 import { migrateRegistry, NOTIFY_CHANNEL } from "./migrations.ts";
@@ -75,6 +76,7 @@ export async function openPostgresStorage(options: PostgresStorageOptions): Prom
       answers: new SqlAnswerLog(client),
       notices: new SqlNoticeOutbox(client),
       writes: new SqlPolarWriteLog(client),
+      audit: new SqlAuditLog(client),
       async ping() {
         await client.query(`SELECT 1 FROM ${dialect.table("runs")} LIMIT 1`);
       },

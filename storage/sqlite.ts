@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { SqliteSaver } from "@langchain/langgraph-checkpoint-sqlite";
 import Database from "better-sqlite3";
 import { SqlAnswerLog } from "./answers.ts";
+import { SqlAuditLog } from "./audit.ts";
 import { SqlRunEventLog } from "./events.ts";
 import { FencedCheckpointer } from "./fenced.ts";
 import { migrateRegistry } from "./migrations.ts";
@@ -48,6 +49,7 @@ export async function openSqliteStorage(dataDir: string): Promise<Storage> {
       answers: new SqlAnswerLog(client),
       notices: new SqlNoticeOutbox(client),
       writes: new SqlPolarWriteLog(client),
+      audit: new SqlAuditLog(client),
       async ping() {
         await client.query("SELECT 1 FROM runs LIMIT 1");
       },

@@ -66,6 +66,8 @@ export interface RunAnswer {
   note: string | null;
   /** The resume payload as given. */
   resume: unknown;
+  /** The Polar customer the run is about, when the interrupt named one (for the audit trail). */
+  customer_id?: string | null;
 }
 
 /** Every answer given to a run's interrupts; one per interrupt. */
@@ -141,6 +143,40 @@ export interface PolarWriteLog {
       error?: string | null;
     },
   ): Promise<void>;
+}
+
+/** One entry of the audit trail (DESIGN §11). */
+export interface AuditEntry {
+  id: string;
+  /** ISO 8601: when the answer was given, or when the write was sent. */
+  at: string;
+  tenant: string;
+  run_id: string;
+  workflow: string;
+  kind: "answer" | "polar_write";
+  action: string;
+  actor: string;
+  detail: Record<string, unknown>;
+}
+
+export interface AuditQuery {
+  tenant: string;
+  run_id?: string;
+  /** Entries of runs about this customer, answers included. */
+  customer_id?: string;
+  kind?: AuditEntry["kind"];
+  /** ISO 8601, inclusive. */
+  since?: string;
+  /** ISO 8601, exclusive. */
+  until?: string;
+  limit: number;
+  cursor?: string;
+}
+
+/** People's answers and Polar writes, oldest first; never pruned. */
+export interface AuditLog {
+  /** Throws `InvalidCursorError` for a cursor it did not issue. */
+  page(query: AuditQuery): Promise<{ entries: AuditEntry[]; next_cursor: string | null }>;
 }
 
 /** The right to execute one run, held by one replica; `generation` fences out earlier holders. */
@@ -340,6 +376,7 @@ export interface Storage {
   answers: AnswerLog;
   notices: NoticeOutbox;
   writes: PolarWriteLog;
+  audit: AuditLog;
   /** Readiness: resolves when the store answers, throws otherwise. */
   ping(): Promise<void>;
   /** Idempotent. */
