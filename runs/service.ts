@@ -25,6 +25,7 @@ import { InvalidInputError } from "./errors.ts";
 import { RunEvents } from "./events.ts";
 import { RunExecution } from "./execution.ts";
 import { findRun, viewOf } from "./records.ts";
+import { CheckpointPruner } from "./retention.ts";
 import {
   type CheckpointState,
   type CheckpointSummary,
@@ -51,6 +52,7 @@ export interface RunServiceOptions {
     | "answers"
     | "writes"
     | "audit"
+    | "retention"
     | "checkpointer"
     | "fencedCheckpointer"
     | "watch"
@@ -67,6 +69,8 @@ export interface RunServiceOptions {
   owner?: string;
   /** Told when a run this replica executed pauses or ends (notices); must not throw. */
   onSettled?: (record: RunRecord) => Promise<void>;
+  /** How long finished runs keep every checkpoint (`CHECKPOINT_RETENTION_DAYS`); default 30 days. */
+  checkpointRetentionMs?: number;
 }
 
 /** Following a run's events: those after `after`, then live ones until the run pauses or ends. */
@@ -80,6 +84,9 @@ export interface EventStreamOptions {
   keepAliveMs: number;
 }
 
+const DAY_MS = 86_400_000;
+const FINISHED = new Set(["completed", "cancelled", "failed"]);
+
 /** Entries per statement of an audit export. */
 const AUDIT_EXPORT_PAGE = 1_000;
 
@@ -89,6 +96,7 @@ export class RunService {
   readonly #graphs: WorkflowGraphs;
   readonly #execution: RunExecution;
   readonly #commands: RunCommands;
+  readonly #pruner: CheckpointPruner;
   /** Aborted at shutdown: waiting requests answer with the run as it is; streams end. */
   readonly #closing = new AbortController();
 
@@ -99,6 +107,7 @@ export class RunService {
     this.#events = new RunEvents(storage.events, options.logger);
     // Executions write through the fence; reads see the same store.
     this.#graphs = new WorkflowGraphs(storage.fencedCheckpointer(queue.leaseMs));
+    const retentionMs = options.checkpointRetentionMs ?? 30 * DAY_MS;
     this.#execution = new RunExecution({
       storage,
       events: this.#events,
@@ -108,8 +117,18 @@ export class RunService {
       queue,
       concurrency: options.concurrency,
       ...(options.owner ? { owner: options.owner } : {}),
-      ...(options.onSettled ? { onSettled: options.onSettled } : {}),
+      onSettled: async (record) => {
+        // Retention 0: a finished run keeps only its final checkpoint from now on.
+        if (retentionMs === 0 && FINISHED.has(record.status)) this.#pruner.wake();
+        await options.onSettled?.(record);
+      },
       closing: this.#closing.signal,
+    });
+    this.#pruner = new CheckpointPruner({
+      retention: storage.retention,
+      retentionMs,
+      owner: this.#execution.owner,
+      log: options.logger,
     });
     this.#commands = new RunCommands({
       runs: storage.runs,
@@ -255,6 +274,7 @@ export class RunService {
 
   /** At start-up: join the run queue; runs left behind continue (answers how many were running). */
   recover(): Promise<number> {
+    this.#pruner.start();
     return this.#execution.recover();
   }
 
@@ -265,6 +285,7 @@ export class RunService {
    */
   async close(graceMs: number): Promise<void> {
     this.#closing.abort();
+    await this.#pruner.stop();
     await this.#execution.close(graceMs);
     await this.#events.close();
   }

@@ -81,6 +81,7 @@ export async function buildApp(options: AppOptions) {
     waitMs: config.runs.waitSeconds * 1000,
     concurrency: config.runs.concurrency,
     queue: config.queue,
+    checkpointRetentionMs: config.checkpointRetentionDays * 86_400_000,
     ...(notices ? { onSettled: (record) => notices.runSettled(record) } : {}),
   });
   await app.register(runsPlugin, { service, shutdownGraceMs: config.shutdownGraceSeconds * 1000 });

@@ -146,6 +146,14 @@ const MIGRATIONS: ReadonlyArray<(d: SqlDialect) => string[]> = [
       `ALTER TABLE ${d.table("run_answers")} ADD COLUMN customer_id TEXT`,
       `CREATE INDEX run_answers_tenant_idx
         ON ${d.table("run_answers")} (tenant, answered_at, run_id, interrupt_id)`,
+      // Checkpoint retention: when a finished run kept only its final checkpoint; and which
+      // replica prunes now (one at a time).
+      `ALTER TABLE ${d.table("runs")} ADD COLUMN checkpoints_pruned_at ${d.timestampType}`,
+      `CREATE TABLE ${d.table("maintenance_leases")} (
+        name TEXT PRIMARY KEY,
+        owner TEXT NOT NULL,
+        expires_at ${d.timestampType} NOT NULL
+      )`,
     ];
   },
 ];

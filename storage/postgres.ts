@@ -14,6 +14,7 @@ import {
 } from "./pg-connections.ts";
 import { SqlPolarWriteLog } from "./polar-writes.ts";
 import { fenceLease, SqlRunRegistry } from "./registry.ts";
+import { SqlCheckpointRetention } from "./retention.ts";
 import { numberPlaceholders, postgresDialect, type SqlClient, type SqlDialect } from "./sql.ts";
 import type { ConnectionNotice, Storage, StoreChange } from "./types.ts";
 
@@ -77,6 +78,7 @@ export async function openPostgresStorage(options: PostgresStorageOptions): Prom
       notices: new SqlNoticeOutbox(client),
       writes: new SqlPolarWriteLog(client),
       audit: new SqlAuditLog(client),
+      retention: new SqlCheckpointRetention(client),
       async ping() {
         await client.query(`SELECT 1 FROM ${dialect.table("runs")} LIMIT 1`);
       },

@@ -10,6 +10,7 @@ import { migrateRegistry } from "./migrations.ts";
 import { SqlNoticeOutbox } from "./notices.ts";
 import { SqlPolarWriteLog } from "./polar-writes.ts";
 import { fenceLease, SqlRunRegistry } from "./registry.ts";
+import { SqlCheckpointRetention } from "./retention.ts";
 import { type SqlClient, sqliteDialect } from "./sql.ts";
 import type { Storage } from "./types.ts";
 
@@ -50,6 +51,7 @@ export async function openSqliteStorage(dataDir: string): Promise<Storage> {
       notices: new SqlNoticeOutbox(client),
       writes: new SqlPolarWriteLog(client),
       audit: new SqlAuditLog(client),
+      retention: new SqlCheckpointRetention(client),
       async ping() {
         await client.query("SELECT 1 FROM runs LIMIT 1");
       },

@@ -179,6 +179,22 @@ export interface AuditLog {
   page(query: AuditQuery): Promise<{ entries: AuditEntry[]; next_cursor: string | null }>;
 }
 
+/** Checkpoint retention: finished runs keep only their final checkpoint (storage/retention.ts). */
+export interface CheckpointRetention {
+  /**
+   * Prunes up to `limit` finished runs that finished at least `finishedBeforeMs` ago, if this
+   * replica (`owner`) has the pruning turn (taken for `leaseMs`); answers what it did.
+   */
+  prune(options: {
+    finishedBeforeMs: number;
+    limit: number;
+    owner: string;
+    leaseMs: number;
+  }): Promise<{ runs: number; checkpoints: number }>;
+  /** Rows and bytes a run's checkpoints take. */
+  footprint(runId: string): Promise<{ rows: number; bytes: number }>;
+}
+
 /** The right to execute one run, held by one replica; `generation` fences out earlier holders. */
 export interface Lease {
   run_id: string;
@@ -377,6 +393,7 @@ export interface Storage {
   notices: NoticeOutbox;
   writes: PolarWriteLog;
   audit: AuditLog;
+  retention: CheckpointRetention;
   /** Readiness: resolves when the store answers, throws otherwise. */
   ping(): Promise<void>;
   /** Idempotent. */
