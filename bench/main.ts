@@ -5,11 +5,13 @@
 import { writeFile } from "node:fs/promises";
 import { cpus, totalmem } from "node:os";
 import { join } from "node:path";
+import { benchConsole } from "./console.ts";
 import { benchDurability } from "./durability.ts";
 import { benchHttp } from "./http.ts";
 import { benchPgRestarts } from "./pg-chaos.ts";
 import { benchReplicas } from "./replicas.ts";
 import type { Row } from "./support.ts";
+import { benchSweep } from "./sweep.ts";
 import { benchUsage } from "./usage.ts";
 import { benchWrites } from "./writes.ts";
 
@@ -21,6 +23,8 @@ const sections: [string, (options: { quick: boolean }) => Promise<Row[]>][] = [
   ["writes", benchWrites],
   ["replicas", benchReplicas],
   ["pg-restarts", benchPgRestarts],
+  ["sweep", benchSweep],
+  ["console", benchConsole],
 ];
 const only = process.argv.find((arg) => arg.startsWith("--only="))?.slice("--only=".length);
 

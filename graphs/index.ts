@@ -7,11 +7,14 @@ import { buildSubscriptionOffboarding } from "./subscription-offboarding/graph.t
 import { OffboardingInput, offboardingOutput } from "./subscription-offboarding/state.ts";
 import { buildToolWrite } from "./tool-write/graph.ts";
 import { TOOL_WRITE_WORKFLOW, ToolWriteInput, toolWriteOutput } from "./tool-write/state.ts";
+import { buildUsageSweep } from "./usage-sweep/graph.ts";
+import { USAGE_SWEEP_WORKFLOW, UsageSweepInput, usageSweepOutput } from "./usage-sweep/state.ts";
 
 type CompiledWorkflow =
   | ReturnType<typeof buildOverageRemediation>
   | ReturnType<typeof buildSubscriptionOffboarding>
-  | ReturnType<typeof buildToolWrite>;
+  | ReturnType<typeof buildToolWrite>
+  | ReturnType<typeof buildUsageSweep>;
 
 export interface Workflow {
   name: string;
@@ -49,6 +52,15 @@ export const workflows: Record<string, Workflow> = {
     input: ToolWriteInput,
     build: buildToolWrite,
     output: toolWriteOutput,
+  },
+  [USAGE_SWEEP_WORKFLOW]: {
+    name: USAGE_SWEEP_WORKFLOW,
+    description:
+      "A watch's sweep: every customer of its meter, 100 per Polar request, and one overage-remediation per customer over the threshold and billing period.",
+    internal: true,
+    input: UsageSweepInput,
+    build: buildUsageSweep,
+    output: usageSweepOutput,
   },
 };
 

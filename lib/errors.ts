@@ -50,6 +50,17 @@ export const ERRORS = {
     slug: "approver-required",
     title: "An approver key is required",
   },
+  // Triggers (§10): a watch naming what Polar does not know; a webhook Polar did not sign.
+  unknown_reference: {
+    status: 422,
+    slug: "unknown-reference",
+    title: "Polar does not know what the request names",
+  },
+  webhook_unverified: {
+    status: 403,
+    slug: "webhook-unverified",
+    title: "The webhook's signature does not verify",
+  },
   // The HTTP front end's own.
   rate_limited: { status: 429, slug: "rate-limited", title: "Too many requests" },
   request_unclear: { status: 422, slug: "request-unclear" },

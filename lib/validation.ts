@@ -2,7 +2,8 @@
  * Turns zod errors into `{ path, message }` pairs that name the offending field — the shape of
  * `errors[]` in every problem+json answer and of the gateway's own validation errors.
  */
-import type { z } from "zod";
+import { z } from "zod";
+import { hasDeceptiveCharacters } from "./text.ts";
 
 export interface FieldIssue {
   path: string;
@@ -10,6 +11,21 @@ export interface FieldIssue {
 }
 
 type PathPart = PropertyKey;
+
+/**
+ * A name or id a caller gives (a customer's external id, a product name, a key): no
+ * bidirectional controls or zero-width characters, which would let it read as something else
+ * where a person approves it.
+ */
+export function identifier(maxLength: number) {
+  return z
+    .string()
+    .min(1)
+    .max(maxLength)
+    .refine((value) => !hasDeceptiveCharacters(value), {
+      message: "must not contain bidirectional control or zero-width characters",
+    });
+}
 
 export function formatPath(parts: readonly PathPart[]): string {
   let path = "";

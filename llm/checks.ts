@@ -1,7 +1,8 @@
 /**
  * Checks a model-written message against the run's own facts before anyone sees it. A draft
  * passes only when it carries the required link, figures and dates exactly, and mentions no
- * link, id, e-mail address, date or sizeable figure the run does not know. Anything else is
+ * link, bare domain ("pay at evil-billing.com"), id, e-mail address, date or sizeable figure the
+ * run does not know. Anything else is
  * replaced by the template — a false alarm costs a plainer e-mail, a miss costs trust.
  */
 
@@ -24,6 +25,8 @@ export interface DraftFacts {
 const URL_PATTERN =
   /\b(?:https?:\/\/|www\.)[^\s<>"'`]+|\b(?:[a-z0-9-]+\.)+[a-z]{2,}\/[^\s<>"'`]*/gi;
 const EMAIL_PATTERN = /[\w.+-]+@[\w-]+(?:\.[\w-]+)+/g;
+/** A host name without scheme or path: `evil-billing.com`, `paypal.me`, `pay.example.co.uk`. */
+const DOMAIN_PATTERN = /(?<![\w.@-])(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,}(?![\w-])/gi;
 /** UUIDs (with or without hyphens) and prefixed ids such as `sub_1234` or `polar_c_9f8e7d`. */
 const ID_PATTERNS = [
   /\b[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}\b/gi,
@@ -95,6 +98,20 @@ export function checkDraft(text: string, facts: DraftFacts): string[] {
   }
   rest = rest.replace(EMAIL_PATTERN, " ");
 
+  // Only the hosts of the run's own links and e-mail addresses: names from the records (which
+  // anyone who can ingest events may choose) do not make a domain safe to send people to.
+  const hosts = new Set([
+    ...facts.requiredUrls.map(hostOf),
+    ...facts.knownTokens
+      .filter((token) => token.includes("@"))
+      .map((email) => email.split("@")[1]!.toLowerCase()),
+  ]);
+  for (const match of rest.matchAll(DOMAIN_PATTERN)) {
+    if (!hosts.has(match[0].toLowerCase()))
+      problems.push(`it names a domain the run does not know (${match[0]})`);
+  }
+  rest = rest.replace(DOMAIN_PATTERN, " ");
+
   for (const pattern of ID_PATTERNS) {
     for (const match of rest.matchAll(pattern)) {
       if (!known.has(match[0].toLowerCase())) {
@@ -145,6 +162,14 @@ export function checkDraft(text: string, facts: DraftFacts): string[] {
     }
   }
   return [...new Set(problems)];
+}
+
+function hostOf(url: string): string {
+  try {
+    return new URL(url).hostname.toLowerCase();
+  } catch {
+    return "";
+  }
 }
 
 /** The figures a text states: "15,000", "150%", "15k", "1.5 million". */

@@ -4,8 +4,9 @@
  */
 import type { BaseChatModel } from "@langchain/core/language_models/chat_models";
 import type { LangGraphRunnableConfig } from "@langchain/langgraph";
-import type { PolarGateway } from "../polar/gateway.ts";
+import type { PolarForTenants, PolarGateway } from "../polar/gateway.ts";
 import type { PolarWriteAction } from "../storage/types.ts";
+import type { RemediationStarter } from "./watch-rules.ts";
 
 export interface WorkflowDeps {
   polar: PolarGateway;
@@ -13,6 +14,13 @@ export interface WorkflowDeps {
   now?: () => Date;
   /** Reads free text and drafts messages (llm/model.ts); absent: rules and templates. */
   model?: BaseChatModel | null;
+  /** Starts a watch's remediations (a sweep's last step); absent: sweeps cannot start any. */
+  remediations?: RemediationStarter;
+}
+
+/** What the run service hands its runs: each run gets the Polar of its own tenant. */
+export interface ServiceDeps extends Omit<WorkflowDeps, "polar"> {
+  polar: PolarForTenants;
 }
 
 /**

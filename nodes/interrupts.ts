@@ -5,6 +5,7 @@
  */
 import { interrupt } from "@langchain/langgraph";
 import { z } from "zod";
+import { visiblyEscaped } from "../lib/text.ts";
 
 export type InterruptKind = "approval" | "choice" | "clarification";
 
@@ -72,7 +73,20 @@ export function resumeSchemaFor(request: InterruptRequest): z.ZodType {
 }
 
 function ask<T>(request: Omit<InterruptRequest, "resume_schema">, schema: z.ZodType<T>): T {
-  const answer = interrupt({ ...request, resume_schema: z.toJSONSchema(schema) });
+  // Names from Polar's records may hide characters that change what a person reads: shown.
+  const answer = interrupt({
+    ...request,
+    message: visiblyEscaped(request.message),
+    ...(request.options
+      ? {
+          options: request.options.map((option) => ({
+            ...option,
+            label: visiblyEscaped(option.label),
+          })),
+        }
+      : {}),
+    resume_schema: z.toJSONSchema(schema),
+  });
   return schema.parse(answer);
 }
 

@@ -14,7 +14,13 @@ export async function sumUsage(
   const { input } = state;
   const customerId = state.customer!.id;
   const end = now();
-  const window = { start: new Date(end.getTime() - input.window_days * DAY_MS), end };
+  // A watch names the billing period it saw the overage in; otherwise the last `window_days`.
+  const window = input.window
+    ? {
+        start: new Date(input.window.start),
+        end: input.window.end ? new Date(input.window.end) : end,
+      }
+    : { start: new Date(end.getTime() - input.window_days * DAY_MS), end };
 
   const sum =
     "meter_id" in input.usage

@@ -28,6 +28,8 @@ import type {
   CustomerMeter,
   CustomerRef,
   CustomerState,
+  Meter,
+  MeterCustomer,
   PolarEvent,
   Product,
   ProductRef,
@@ -48,7 +50,12 @@ export { UNGROUPED, type UsageSum, type UsageWindow } from "./usage.ts";
 
 export type PolarGatewayOptions = PolarTransportOptions;
 
-export class PolarGateway {
+/** Polar as each tenant reaches it: one gateway for all, or one per organization token. */
+export interface PolarForTenants {
+  forTenant(tenant: string): PolarGateway;
+}
+
+export class PolarGateway implements PolarForTenants {
   private readonly transport: PolarTransport;
   private readonly customers: CustomersResource;
   private readonly subscriptions: SubscriptionsResource;
@@ -95,6 +102,14 @@ export class PolarGateway {
   }
 
   /**
+   * The same connection and budget for one tenant's calls: when the budget is spent, tenants
+   * sharing it are served in turn, so none takes more than its share while others wait.
+   */
+  forTenant(tenant: string): PolarGateway {
+    return new PolarGateway(this.transport.forTenant(tenant));
+  }
+
+  /**
    * The same gateway for one run: once `signal` is aborted (the run was cancelled), no further
    * request is sent — a long event sum stops at the next page instead of reading on.
    */
@@ -138,6 +153,15 @@ export class PolarGateway {
     return this.subscriptions.listPage(filter, page);
   }
 
+  /** One page of the active subscriptions of up to 100 customers, maybe on one product. */
+  listActiveSubscriptionsOfPage(
+    customerIds: readonly string[],
+    productId: string | null,
+    page: number,
+  ): Promise<ListPage<Subscription>> {
+    return this.subscriptions.activeOfCustomersPage(customerIds, productId, page);
+  }
+
   getSubscription(id: string): Promise<Subscription | null> {
     return this.subscriptions.get(id);
   }
@@ -178,6 +202,16 @@ export class PolarGateway {
   /** Meter credits/consumption of a customer (for a plan limit taken from credited units). */
   listCustomerMeters(customerId: string, meterId?: string): Promise<CustomerMeter[]> {
     return this.usage.listCustomerMeters(customerId, meterId);
+  }
+
+  /** The meter, or null when Polar has no such meter. */
+  getMeter(id: string): Promise<Meter | null> {
+    return this.usage.getMeter(id);
+  }
+
+  /** One page (100) of every customer's balance on a meter, with the customers. */
+  listMeterCustomersPage(meterId: string, page: number): Promise<ListPage<MeterCustomer>> {
+    return this.usage.meterCustomersPage(meterId, page);
   }
 
   /** Polar's own aggregation of a meter over the window: one request. */

@@ -19,9 +19,12 @@ export const systemClock: Clock = {
 };
 
 /**
- * Client-side fixed window, like Polar's own limiter: at most `requestsPerMinute` calls start
- * in any minute-aligned window. Callers past the budget wait for the next window, unless that
- * wait is longer than `maxWaitMs`, in which case they get a retryable rate-limit error.
+ * Client-side fixed window, like Polar's own limiter: at most `requestsPerWindow` calls start
+ * in any minute-aligned window. The budget belongs to one token (one organization) and is shared
+ * by every tenant using that token: once it is spent, waiting calls are served one tenant at a
+ * time, in turn, at each new window — so a tenant with a long backlog cannot starve one with a
+ * single call. A call whose turn would come later than `maxWaitMs` gets a retryable rate-limit
+ * error instead of waiting.
  */
 export class FixedWindowLimiter {
   readonly requestsPerWindow: number;
@@ -30,6 +33,9 @@ export class FixedWindowLimiter {
   private readonly clock: Clock;
   private windowStart = 0;
   private used = 0;
+  /** Waiting calls by tenant; the map's order is the order of turns. */
+  private readonly waiting = new Map<string, (() => void)[]>();
+  private draining = false;
 
   constructor(options: {
     requestsPerWindow: number;
@@ -44,27 +50,76 @@ export class FixedWindowLimiter {
   }
 
   /** `maxWaitMs` overrides the limiter's own bound for this call (impatient callers). */
-  async acquire(maxWaitMs: number = this.maxWaitMs): Promise<void> {
-    for (;;) {
-      const now = this.clock.now();
-      const currentWindow = now - (now % this.windowMs);
-      if (currentWindow !== this.windowStart) {
-        this.windowStart = currentWindow;
-        this.used = 0;
-      }
-      if (this.used < this.requestsPerWindow) {
-        this.used += 1;
-        return;
-      }
-      const wait = currentWindow + this.windowMs - now;
-      if (wait > maxWaitMs) {
-        throw new PolarGatewayError(
+  acquire(options: { tenant?: string; maxWaitMs?: number } = {}): Promise<void> {
+    const tenant = options.tenant ?? "";
+    const now = this.roll();
+    if (this.waiting.size === 0 && this.used < this.requestsPerWindow) {
+      this.used += 1;
+      return Promise.resolve();
+    }
+    const wait = this.turnIn(tenant, now);
+    if (wait > (options.maxWaitMs ?? this.maxWaitMs)) {
+      return Promise.reject(
+        new PolarGatewayError(
           "polar_rate_limited",
           `polar-flows' own Polar budget (${this.requestsPerWindow} requests per ${this.windowMs / 1000}s) is spent`,
           { retryAfterSeconds: Math.ceil(wait / 1000) },
-        );
+        ),
+      );
+    }
+    return new Promise((resolve) => {
+      const queue = this.waiting.get(tenant) ?? [];
+      queue.push(resolve);
+      this.waiting.set(tenant, queue);
+      void this.drain();
+    });
+  }
+
+  /** The current window, started afresh when the clock has moved past the last one. */
+  private roll(): number {
+    const now = this.clock.now();
+    const currentWindow = now - (now % this.windowMs);
+    if (currentWindow !== this.windowStart) {
+      this.windowStart = currentWindow;
+      this.used = 0;
+    }
+    return now;
+  }
+
+  /** How long a new call of `tenant` would wait for its turn (turns alternate by tenant). */
+  private turnIn(tenant: string, now: number): number {
+    const turn = (this.waiting.get(tenant)?.length ?? 0) + 1;
+    let ahead = turn - 1;
+    for (const [other, queue] of this.waiting) {
+      if (other !== tenant) ahead += Math.min(queue.length, turn);
+    }
+    const windowsLater = Math.floor((ahead + this.used) / this.requestsPerWindow);
+    return this.windowStart + windowsLater * this.windowMs - now;
+  }
+
+  /** At each new window, hands the budget out one call per tenant in turn, until it is spent. */
+  private async drain(): Promise<void> {
+    if (this.draining) return;
+    this.draining = true;
+    try {
+      while (this.waiting.size > 0) {
+        const now = this.roll();
+        if (this.used >= this.requestsPerWindow) {
+          await this.clock.sleep(this.windowStart + this.windowMs - now);
+          continue;
+        }
+        while (this.used < this.requestsPerWindow && this.waiting.size > 0) {
+          const [tenant, queue] = this.waiting.entries().next().value as [string, (() => void)[]];
+          this.waiting.delete(tenant);
+          const next = queue.shift()!;
+          // Back of the line for its next call.
+          if (queue.length > 0) this.waiting.set(tenant, queue);
+          this.used += 1;
+          next();
+        }
       }
-      await this.clock.sleep(wait);
+    } finally {
+      this.draining = false;
     }
   }
 }
@@ -103,26 +158,35 @@ export function classifyPolarError(error: unknown, operation: string): PolarGate
       { status: error.statusCode, issues: detail.issues, cause: error },
     );
   }
-  if (error instanceof PolarServerError || error instanceof PolarNetworkError) {
+  // Polar's (or a proxy's) body stays on `cause`, for the log: it is not ours to pass on.
+  if (error instanceof PolarServerError) {
+    // The SDK keeps the status only in its message ("…: 503 - <body>").
+    const status = Number(/\b(5\d\d)\b/.exec(error.message)?.[1] ?? 0) || null;
     return new PolarGatewayError(
       "polar_unavailable",
-      `Polar unavailable during ${operation}: ${error.message}`,
-      {
-        cause: error,
-      },
+      `Polar unavailable during ${operation}${status ? ` (HTTP ${status})` : ""}`,
+      { status, cause: error },
     );
   }
-  const message = error instanceof Error ? error.message : String(error);
-  return new PolarGatewayError("polar_unavailable", `Polar call ${operation} failed: ${message}`, {
+  if (error instanceof PolarNetworkError) {
+    return new PolarGatewayError("polar_unavailable", `Polar unreachable during ${operation}`, {
+      cause: error,
+    });
+  }
+  return new PolarGatewayError("polar_unavailable", `Polar call ${operation} failed`, {
     cause: error,
   });
 }
 
+/**
+ * What a 4xx said, as far as it is Polar's structured answer: its validation issues, or its
+ * `error` type and `detail` sentence. Anything else (a proxy's page, a body we cannot read) is
+ * not repeated.
+ */
 function describeClientError(body: unknown): {
   message: string;
   issues: { path: string; message: string }[];
 } {
-  if (typeof body === "string") return { message: body.slice(0, 500), issues: [] };
   if (body && typeof body === "object") {
     const { error, detail } = body as { error?: unknown; detail?: unknown };
     if (Array.isArray(detail)) {
@@ -135,10 +199,12 @@ function describeClientError(body: unknown): {
       });
       return { message: issues.map((i) => `${i.path}: ${i.message}`).join("; "), issues };
     }
-    const parts = [error, detail].filter((part) => typeof part === "string");
+    const parts = [error, detail]
+      .filter((part): part is string => typeof part === "string")
+      .map((part) => part.replace(/[\p{Cc}\p{Cf}]+/gu, " ").slice(0, 300));
     if (parts.length > 0) return { message: parts.join(": "), issues: [] };
   }
-  return { message: JSON.stringify(body)?.slice(0, 500) ?? "no detail", issues: [] };
+  return { message: "no detail polar-flows could read", issues: [] };
 }
 
 export type RetryListener = (info: {

@@ -4,6 +4,7 @@
  * Response schemas are loose: they check the fields we use and keep the rest.
  */
 import { z } from "zod";
+import { identifier } from "../lib/validation.ts";
 
 // ---- references given by callers ----
 
@@ -11,7 +12,7 @@ import { z } from "zod";
 export const CustomerRef = z.union(
   [
     z.strictObject({ id: z.uuid({ message: "must be a Polar customer UUID" }) }),
-    z.strictObject({ external_id: z.string().min(1).max(256) }),
+    z.strictObject({ external_id: identifier(256) }),
   ],
   { error: "give exactly one of `id` (Polar customer UUID) or `external_id`" },
 );
@@ -21,7 +22,7 @@ export type CustomerRef = z.infer<typeof CustomerRef>;
 export const ProductRef = z.union(
   [
     z.strictObject({ id: z.uuid({ message: "must be a Polar product UUID" }) }),
-    z.strictObject({ name: z.string().min(1).max(256) }),
+    z.strictObject({ name: identifier(256) }),
   ],
   { error: "give exactly one of `id` (Polar product UUID) or `name`" },
 );
@@ -124,6 +125,13 @@ export const CustomerMeter = z.looseObject({
 });
 export type CustomerMeter = z.infer<typeof CustomerMeter>;
 
+/** A customer's meter as a meter's listing gives it: with the customer (for its external id). */
+export const MeterCustomer = CustomerMeter.extend({ customer: Customer });
+export type MeterCustomer = z.infer<typeof MeterCustomer>;
+
+export const Meter = z.looseObject({ id: z.string(), name: z.string() });
+export type Meter = z.infer<typeof Meter>;
+
 export const PolarEvent = z.looseObject({
   id: z.string(),
   timestamp: timestamp,
@@ -205,21 +213,21 @@ export const EventMetadata = metadataSchema(50);
 /** Builds the schema with a clock so "not in the future" can be tested deterministically. */
 export function ingestEventSchema(now: () => number = Date.now) {
   const base = {
-    name: z.string().min(1).max(128),
+    name: identifier(128),
     timestamp: z.iso
       .datetime({ offset: true })
       .refine((value) => Date.parse(value) <= now() + 1_000, {
         message: "timestamp must not be in the future",
       })
       .optional(),
-    external_id: z.string().min(1).max(256).optional(),
-    parent_id: z.string().min(1).optional(),
+    external_id: identifier(256).optional(),
+    parent_id: identifier(256).optional(),
     metadata: EventMetadata.optional(),
   };
   return z.union(
     [
       z.strictObject({ ...base, customer_id: z.uuid() }),
-      z.strictObject({ ...base, external_customer_id: z.string().min(1) }),
+      z.strictObject({ ...base, external_customer_id: identifier(256) }),
     ],
     { error: "give exactly one of `customer_id` or `external_customer_id`" },
   );

@@ -64,6 +64,8 @@ interface ViewSettings {
   signal?: AbortSignal;
   /** Throws to stop a write at the last moment: after any wait for the budget, before sending. */
   beforeWrite?: () => void;
+  /** Whose calls these are: the token's budget is shared fairly between tenants. */
+  tenant?: string;
 }
 
 type Call = (sdk: PolarSdk) => Promise<unknown>;
@@ -113,6 +115,11 @@ export class PolarTransport {
   /** The same connection and budget; a wait longer than `maxWaitMs` fails at once instead. */
   impatient(maxWaitMs: number): PolarTransport {
     return new PolarTransport(this.connection, { ...this.view, maxWaitMs });
+  }
+
+  /** The same connection and budget, its calls counted as `tenant`'s in the fair share. */
+  forTenant(tenant: string): PolarTransport {
+    return new PolarTransport(this.connection, { ...this.view, tenant });
   }
 
   /** The same connection and budget; once `signal` is aborted nothing more is sent. */
@@ -223,9 +230,12 @@ export class PolarTransport {
     call: Call,
     beforeSending?: () => void,
   ): Promise<z.infer<S>> {
-    const { signal, maxWaitMs } = this.view;
+    const { signal, maxWaitMs, tenant } = this.view;
     if (signal?.aborted) throw abortError();
-    await this.connection.limiter?.acquire(maxWaitMs);
+    await this.connection.limiter?.acquire({
+      ...(tenant !== undefined ? { tenant } : {}),
+      ...(maxWaitMs !== undefined ? { maxWaitMs } : {}),
+    });
     if (signal?.aborted) throw abortError();
     beforeSending?.();
     this.connection.sent.requests += 1;

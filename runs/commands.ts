@@ -7,7 +7,7 @@
  */
 import { type Actor, requireApprover } from "../lib/actor.ts";
 import { validate } from "../lib/validation.ts";
-import type { AnswerLog, RunRecord, RunRegistry } from "../storage/index.ts";
+import type { AnswerLog, NewRun, RunRecord, RunRegistry } from "../storage/index.ts";
 import { answerOf } from "./answers.ts";
 import { IdempotencyKeyReusedError, InvalidInputError, RunConflictError } from "./errors.ts";
 import type { RunEvents } from "./events.ts";
@@ -15,7 +15,14 @@ import type { RunExecution } from "./execution.ts";
 import { fingerprintOf, IdempotencyKeys } from "./idempotency.ts";
 import { describeStatus, findRun, setStatus, viewOf } from "./records.ts";
 import { checkResume, type PendingInterrupt } from "./runner.ts";
-import { type ResumeRun, type Run, runView, type StartOptions, type StartRun } from "./schemas.ts";
+import {
+  type InterpretedStart,
+  type ResumeRun,
+  type Run,
+  runView,
+  type StartOptions,
+  type StartRun,
+} from "./schemas.ts";
 import type { RunWaiter } from "./waiting.ts";
 import type { WorkflowGraphs } from "./workflows.ts";
 
@@ -47,8 +54,47 @@ export class RunCommands {
     request: StartRun,
     options: StartOptions = {},
   ): Promise<{ run: Run; created: boolean }> {
-    const { runs, graphs, waiter } = this.#options;
-    const workflow = graphs.startable(workflowName, options.internal === true);
+    const newRun = this.#prepare(tenant, workflowName, request, options);
+    const key = options.idempotencyKey;
+    if (key === undefined) {
+      const { run } = await this.#options.runs.create(newRun);
+      return { run: await this.#launch(run, request.wait), created: true };
+    }
+    return this.#keys.hold(tenant, key, newRun.request_hash, () =>
+      this.#startWithKey(newRun, key, request.wait),
+    );
+  }
+
+  /**
+   * Starts the run a caller's request becomes once `interpret`ed (free text). With a key, the
+   * fingerprint is of what the caller sent (`body`), and the key is settled first: a repeat
+   * answers the first run without interpreting anything again.
+   */
+  async startInterpreted(
+    tenant: string,
+    body: unknown,
+    wait: boolean,
+    interpret: () => Promise<InterpretedStart>,
+    options: StartOptions = {},
+  ): Promise<{ run: Run; created: boolean }> {
+    const key = options.idempotencyKey;
+    if (key === undefined) {
+      const { workflow, request } = await interpret();
+      return this.start(tenant, workflow, request, options);
+    }
+    const fingerprint = fingerprintOf({ interpreted: body });
+    return this.#keys.hold(tenant, key, fingerprint, async () => {
+      const earlier = await this.#options.runs.getByIdempotencyKey(tenant, key);
+      if (earlier) return this.#replay(earlier, fingerprint, wait);
+      const { workflow, request } = await interpret();
+      const newRun = this.#prepare(tenant, workflow, request, options);
+      return this.#startWithKey({ ...newRun, request_hash: fingerprint }, key, wait);
+    });
+  }
+
+  /** The run to create: the input checked against the workflow, and its fingerprint. */
+  #prepare(tenant: string, workflowName: string, request: StartRun, options: StartOptions) {
+    const workflow = this.#options.graphs.startable(workflowName, options.internal === true);
     const parsed = validate(workflow.input, request.input, ["input"]);
     if (!parsed.success) {
       throw new InvalidInputError(
@@ -63,27 +109,38 @@ export class RunCommands {
       input: request.input,
       metadata: request.metadata,
     });
-    const newRun = {
+    return {
+      ...(options.runId ? { run_id: options.runId } : {}),
       tenant,
       workflow: workflow.name,
       input: parsed.data,
       metadata: request.metadata,
       request_hash: fingerprint,
     };
-    const key = options.idempotencyKey;
-    if (key === undefined) {
-      const { run } = await runs.create(newRun);
-      return { run: await this.#launch(run, request.wait), created: true };
-    }
-    return this.#keys.hold(tenant, key, fingerprint, async () => {
-      const { run, created } = await runs.create({ ...newRun, idempotency_key: key });
-      if (created) return { run: await this.#launch(run, request.wait), created: true };
-      if (run.request_hash !== fingerprint) throw new IdempotencyKeyReusedError();
-      const current = request.wait
-        ? await waiter.untilSettled(run)
-        : await viewOf(this.#options.answers, run);
-      return { run: current, created: false };
-    });
+  }
+
+  /** Creates the run under the key, or answers the run the key already started. */
+  async #startWithKey(
+    newRun: NewRun & { request_hash: string },
+    key: string,
+    wait: boolean,
+  ): Promise<{ run: Run; created: boolean }> {
+    const { run, created } = await this.#options.runs.create({ ...newRun, idempotency_key: key });
+    if (created) return { run: await this.#launch(run, wait), created: true };
+    return this.#replay(run, newRun.request_hash, wait);
+  }
+
+  /** The first run of a repeated key, if the request is the same one. */
+  async #replay(
+    run: RunRecord,
+    fingerprint: string,
+    wait: boolean,
+  ): Promise<{ run: Run; created: boolean }> {
+    if (run.request_hash !== fingerprint) throw new IdempotencyKeyReusedError();
+    const current = wait
+      ? await this.#options.waiter.untilSettled(run)
+      : await viewOf(this.#options.answers, run);
+    return { run: current, created: false };
   }
 
   /**
@@ -131,6 +188,8 @@ export class RunCommands {
         runId,
         {
           from: ["interrupted"],
+          // An answer to this interrupt only: if the run moved on meanwhile, nothing changes.
+          interruptId: pending.id,
           to: "running",
           set: { interrupt: null, pending_resume: { interrupt_id: pending.id, value, answer } },
         },

@@ -5,7 +5,7 @@
  * replica that lost the run writes nothing.
  */
 import { getWorkflow } from "../graphs/index.ts";
-import type { WorkflowDeps } from "../nodes/context.ts";
+import type { ServiceDeps } from "../nodes/context.ts";
 import {
   isStoreUnavailable,
   type Lease,
@@ -32,7 +32,7 @@ export interface ExecutionOptions {
   storage: Pick<Storage, "kind" | "runs" | "answers" | "writes" | "checkpointer" | "watch">;
   events: RunEvents;
   graphs: WorkflowGraphs;
-  deps: WorkflowDeps;
+  deps: ServiceDeps;
   log: RunLogger;
   queue: QueueSettings;
   /** Runs that execute at once in this process. */
@@ -154,7 +154,7 @@ export class RunExecution {
     };
     const step = async () => {
       const stepped = await advanceRun(workflow, graph, runId, await this.#startOf(record, graph), {
-        deps: this.#options.deps,
+        deps: { ...this.#options.deps, polar: this.#options.deps.polar.forTenant(record.tenant) },
         lease,
         signal,
         journal,
@@ -259,7 +259,11 @@ export class RunExecution {
         set: { ...set, error: result.error, interrupt: null },
         lease,
       });
-      if (settled) log.warn({ run_id: runId, error: result.error }, "run failed");
+      if (settled) {
+        const details = { run_id: runId, error: result.error, err: result.cause };
+        if (result.error.error_id) log.error(details, "run failed unexpectedly");
+        else log.warn(details, "run failed");
+      }
     }
     if (settled) await this.#options.onSettled?.(settled);
     if (!settled) {

@@ -4,25 +4,15 @@
  */
 import type {
   AnswerLog,
-  Lease,
   RunAnswer,
   RunEventType,
-  RunPatch,
   RunRecord,
   RunRegistry,
-  RunStatus,
+  RunTransition,
 } from "../storage/index.ts";
 import { NotFoundError } from "./errors.ts";
 import type { RunEvents } from "./events.ts";
 import { type Run, runView } from "./schemas.ts";
-
-interface StatusChange {
-  from: readonly RunStatus[];
-  to: RunStatus;
-  set?: RunPatch;
-  /** Written only while this lease holds (an execution settling its run). */
-  lease?: Lease;
-}
 
 /** The tenant's run (another tenant's run is not found either). */
 export async function findRun(
@@ -44,7 +34,7 @@ export async function setStatus(
   runs: RunRegistry,
   events: RunEvents,
   runId: string,
-  change: StatusChange,
+  change: RunTransition,
   extra: { type: RunEventType; data: unknown }[] = [],
   /** A person's answer that this change applies: on record once the change is made. */
   answered?: { log: AnswerLog; answer: RunAnswer },

@@ -3,6 +3,7 @@
  * reports where it stands: the pending interrupt, the output, or a classified error. Used by
  * the REST service, the benchmarks and the tests alike.
  */
+import { randomUUID } from "node:crypto";
 import { Command, type LangGraphRunnableConfig } from "@langchain/langgraph";
 import type { Workflow } from "../graphs/index.ts";
 import { errorCodeOf } from "../lib/errors.ts";
@@ -22,7 +23,13 @@ export interface PendingInterrupt extends InterruptRequest {
 export type StepResult =
   | { status: "interrupted"; interrupt: PendingInterrupt; checkpoint_id: string | null }
   | { status: "completed"; output: Record<string, unknown>; checkpoint_id: string | null }
-  | { status: "failed"; error: RunError; checkpoint_id: string | null };
+  | {
+      status: "failed";
+      error: RunError;
+      checkpoint_id: string | null;
+      /** What was thrown, for the log (never stored: it may say anything). */
+      cause?: unknown;
+    };
 
 /** How a run moves on: its first input, a person's answer, or a retry from the last checkpoint. */
 export type RunStart = { input: unknown } | { resume: unknown } | { retry: true };
@@ -106,6 +113,7 @@ export async function advanceRun(
       status: "failed",
       error: classifyRunError(error),
       checkpoint_id: snapshot.config.configurable?.checkpoint_id ?? null,
+      cause: error,
     };
   }
   return describeRun(workflow, graph, runId);
@@ -171,6 +179,12 @@ export function classifyRunError(error: unknown): RunError {
   if (error instanceof Error && error.name === "AbortError") {
     return { code: "cancelled", message: "the run was cancelled", retryable: false };
   }
-  const message = error instanceof Error ? error.message : String(error);
-  return { code: "internal", message, retryable: false };
+  // Unexpected: its text may quote anything (a query, a library's internals). The record says
+  // what happened in our words, and the id that finds the details in the log.
+  return {
+    code: "internal",
+    message: "An unexpected error stopped the run; the service's log has the details.",
+    retryable: false,
+    error_id: randomUUID(),
+  };
 }

@@ -34,7 +34,15 @@ export const Interrupt = z
 
 /** How a run failed (`RunError`), as the API shows it. */
 export const RunErrorView = z
-  .looseObject({ code: z.string(), message: z.string(), retryable: z.boolean() })
+  .looseObject({
+    code: z.string(),
+    message: z.string(),
+    retryable: z.boolean(),
+    error_id: z
+      .string()
+      .optional()
+      .describe("An unexpected error: the id under which the service's log has its details."),
+  })
   .meta({ id: "RunError" }) satisfies z.ZodType<RunError>;
 
 export const Answer = z
@@ -139,6 +147,14 @@ export interface StartOptions {
   internal?: boolean;
   /** The caller's key; only an approver may start a run with `require_approval: false`. */
   actor?: Actor;
+  /** The new run's id, chosen by the caller (a ledger that recorded it first); default random. */
+  runId?: string;
+}
+
+/** What a caller's request became once interpreted (free text → a workflow and its start). */
+export interface InterpretedStart {
+  workflow: string;
+  request: StartRun;
 }
 
 /**
@@ -155,6 +171,7 @@ export interface ResumeRun {
 export interface ListRuns {
   workflow?: string;
   status?: RunStatus;
+  customer?: string;
   limit: number;
   cursor?: string;
 }

@@ -10,7 +10,7 @@
  */
 
 import type { Actor } from "../lib/actor.ts";
-import type { WorkflowDeps } from "../nodes/context.ts";
+import type { ServiceDeps } from "../nodes/context.ts";
 import {
   type AuditEntry,
   type AuditQuery,
@@ -29,6 +29,7 @@ import { CheckpointPruner } from "./retention.ts";
 import {
   type CheckpointState,
   type CheckpointSummary,
+  type InterpretedStart,
   type ListRuns,
   type ResumeRun,
   type Run,
@@ -57,7 +58,8 @@ export interface RunServiceOptions {
     | "fencedCheckpointer"
     | "watch"
   >;
-  deps: WorkflowDeps;
+  /** `polar` gives each run its tenant's Polar (a single gateway serves every tenant alike). */
+  deps: ServiceDeps;
   logger: RunLogger;
   /** The longest a `wait: true` request waits for a run to pause or end. */
   waitMs: number;
@@ -164,6 +166,20 @@ export class RunService {
     options: StartOptions = {},
   ): Promise<{ run: Run; created: boolean }> {
     return this.#commands.start(tenant, workflow, request, options);
+  }
+
+  /**
+   * Starts the run a request becomes once interpreted (free text); a repeat with the same key
+   * and body answers the first run without interpreting again (`RunCommands.startInterpreted`).
+   */
+  startInterpreted(
+    tenant: string,
+    body: unknown,
+    wait: boolean,
+    interpret: () => Promise<InterpretedStart>,
+    options: StartOptions = {},
+  ): Promise<{ run: Run; created: boolean }> {
+    return this.#commands.startInterpreted(tenant, body, wait, interpret, options);
   }
 
   /**

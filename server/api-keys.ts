@@ -3,6 +3,7 @@
  * roles keep working) or `tenant:name:role=key`. A bad entry stops the service with a message
  * naming the entry by its position and its part before `=`, never the key.
  */
+import { createHash, timingSafeEqual } from "node:crypto";
 import { type Actor, ROLES, type Role } from "../lib/actor.ts";
 
 export interface ApiKey extends Actor {
@@ -58,4 +59,31 @@ export function parseApiKeys(raw: string): ApiKey[] {
     keys.push({ tenant: tenant!, name: name!, role: role as Role, key });
   });
   return keys;
+}
+
+const digest = (value: string) => createHash("sha256").update(value).digest();
+
+/**
+ * The configured keys, matched in constant time over their hashes: every key is compared, so
+ * the time taken does not depend on which key (if any) matched.
+ */
+export class KeyRing {
+  readonly #keys: { actor: Actor; digest: Buffer }[];
+
+  constructor(keys: readonly ApiKey[]) {
+    this.#keys = keys.map(({ key, ...actor }) => ({
+      actor: Object.freeze(actor),
+      digest: digest(key),
+    }));
+  }
+
+  /** Who the presented key is, or null. */
+  match(presented: string): Actor | null {
+    const hash = digest(presented);
+    let found: Actor | null = null;
+    for (const key of this.#keys) {
+      if (timingSafeEqual(key.digest, hash) && found === null) found = key.actor;
+    }
+    return found;
+  }
 }

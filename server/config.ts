@@ -3,7 +3,7 @@
  * service with a message naming the variable.
  */
 import { z } from "zod";
-import type { PolarSettings } from "../polar/settings.ts";
+import { defaultRequestsPerMinute, type PolarSettings } from "../polar/settings.ts";
 import { QUEUE_DEFAULTS, type QueueSettings } from "../runs/settings.ts";
 import { type ApiKey, ApiKeysError, parseApiKeys } from "./api-keys.ts";
 
@@ -45,6 +45,7 @@ const Env = z.object({
       .optional(),
   ),
   POLAR_ACCESS_TOKEN: optional,
+  POLAR_TOKENS: optional,
   POLAR_ENVIRONMENT: optional.pipe(z.enum(["sandbox", "production"]).default("sandbox")),
   POLAR_BASE_URL: optional.pipe(z.url().optional()),
   POLAR_RATE_LIMIT: positiveInt("POLAR_RATE_LIMIT"),
@@ -79,6 +80,7 @@ const Env = z.object({
       .default(30),
   ),
   API_RATE_LIMIT: positiveInt("API_RATE_LIMIT"),
+  SIGN_IN_FAILURE_LIMIT: positiveInt("SIGN_IN_FAILURE_LIMIT"),
   TOOLS_SKIP_APPROVAL: optional,
   NOTIFY_URL: optional.pipe(z.url({ protocol: /^https?$/ }).optional()),
   NOTIFY_SECRET: optional.pipe(
@@ -89,6 +91,8 @@ const Env = z.object({
       })
       .optional(),
   ),
+  POLAR_WEBHOOK_SECRET: optional,
+  POLAR_WEBHOOK_TENANT: optional,
   LOG_LEVEL: optional.pipe(
     z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   ),
@@ -122,12 +126,19 @@ export interface Config {
   checkpointRetentionDays: number;
   /** Requests per minute each caller (API key; client address without keys) may make. */
   apiRateLimit: number;
+  /** Failed sign-ins (401s) per minute from one client address before it gets 429s. */
+  signInFailuresPerMinute: number;
   tools: {
     /** Tenants whose approver keys may write without a person's approval (`TOOLS_SKIP_APPROVAL`). */
     skipApprovalTenants: Set<string>;
   };
   /** Signed notices when a run waits for a person or fails for good; null: none. */
   notify: { url: string; secret: string } | null;
+  /**
+   * Polar's webhooks (§10): the endpoint's secret (null: `/v1/webhooks/polar` answers 404 —
+   * `npm start` with the built-in simulator generates one) and the tenant its events act for.
+   */
+  webhooks: { secret: string | null; tenant: string };
   logLevel: string;
 }
 
@@ -148,17 +159,18 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
   const values = parsed.data;
   const polarToken = values.POLAR_ACCESS_TOKEN ?? null;
-  if (polarToken === null && values.POLAR_BASE_URL !== undefined) {
-    throw new ConfigError(
-      "POLAR_BASE_URL is set but POLAR_ACCESS_TOKEN is not: give the token for that server.",
-    );
-  }
   let apiKeys: ApiKey[] | null = null;
   try {
     apiKeys = values.API_KEYS ? parseApiKeys(values.API_KEYS) : null;
   } catch (error) {
     if (error instanceof ApiKeysError) throw new ConfigError(error.message);
     throw error;
+  }
+  const tenantTokens = parsePolarTokens(values.POLAR_TOKENS, apiKeys);
+  if (polarToken === null && tenantTokens.size === 0 && values.POLAR_BASE_URL !== undefined) {
+    throw new ConfigError(
+      "POLAR_BASE_URL is set but POLAR_ACCESS_TOKEN is not: give the token for that server.",
+    );
   }
   const seconds = (value: number | undefined, fallbackMs: number) =>
     value === undefined ? fallbackMs : value * 1000;
@@ -179,11 +191,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     publicUrl: values.PUBLIC_URL?.replace(/\/+$/, "") ?? null,
     polar: {
       accessToken: polarToken,
+      tenantTokens,
       environment: values.POLAR_ENVIRONMENT,
       baseUrl: values.POLAR_BASE_URL ?? null,
       requestsPerMinute:
         values.POLAR_RATE_LIMIT ??
-        (polarToken === null ? null : values.POLAR_ENVIRONMENT === "production" ? 500 : 100),
+        (polarToken === null ? null : defaultRequestsPerMinute(values.POLAR_ENVIRONMENT)),
     },
     databaseUrl: values.DATABASE_URL ?? null,
     databaseSchema: values.DATABASE_SCHEMA,
@@ -201,8 +214,15 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     shutdownGraceSeconds: values.SHUTDOWN_GRACE_SECONDS ?? 10,
     checkpointRetentionDays: values.CHECKPOINT_RETENTION_DAYS,
     apiRateLimit: values.API_RATE_LIMIT ?? 1200,
+    signInFailuresPerMinute: values.SIGN_IN_FAILURE_LIMIT ?? 10,
     tools: { skipApprovalTenants: parseSkipApproval(values.TOOLS_SKIP_APPROVAL, apiKeys) },
     notify: values.NOTIFY_URL ? { url: values.NOTIFY_URL, secret: notifySecret(values) } : null,
+    webhooks: {
+      secret: values.POLAR_WEBHOOK_SECRET ?? null,
+      tenant: values.POLAR_WEBHOOK_SECRET
+        ? webhookTenant(values.POLAR_WEBHOOK_TENANT, apiKeys)
+        : (values.POLAR_WEBHOOK_TENANT ?? "default"),
+    },
     logLevel: values.LOG_LEVEL,
   };
 }
@@ -224,6 +244,51 @@ function parseSkipApproval(raw: string | undefined, apiKeys: readonly ApiKey[] |
     }
   }
   return tenants;
+}
+
+/** With a webhook secret, the tenant its events act for must be one of `API_KEYS` (`default` without keys). */
+function webhookTenant(raw: string | undefined, apiKeys: readonly ApiKey[] | null): string {
+  const tenant = raw ?? "default";
+  const known = apiKeys ? apiKeys.some((key) => key.tenant === tenant) : tenant === "default";
+  if (!known) {
+    throw new ConfigError(
+      `POLAR_WEBHOOK_TENANT: ${tenant} is not a tenant of API_KEYS${apiKeys ? "" : " (without API_KEYS the only tenant is default)"}`,
+    );
+  }
+  return tenant;
+}
+
+/**
+ * `tenant=token,…`: each tenant's own Polar organization token. Each tenant must be one of
+ * `API_KEYS` (`default` without keys), once, so a typo fails rather than sharing data.
+ */
+function parsePolarTokens(
+  raw: string | undefined,
+  apiKeys: readonly ApiKey[] | null,
+): Map<string, string> {
+  const tokens = new Map<string, string>();
+  const entries = (raw ?? "")
+    .split(",")
+    .map((part) => part.trim())
+    .filter(Boolean);
+  for (const [index, entry] of entries.entries()) {
+    const at = entry.indexOf("=");
+    const tenant = entry.slice(0, Math.max(at, 0)).trim();
+    const token = entry.slice(at + 1).trim();
+    // Never quote an entry or an unknown tenant: a swapped entry would print the token.
+    if (at <= 0 || token === "") {
+      throw new ConfigError(`POLAR_TOKENS: entry ${index + 1} must be tenant=token`);
+    }
+    const known = apiKeys ? apiKeys.some((key) => key.tenant === tenant) : tenant === "default";
+    if (!known) {
+      throw new ConfigError(
+        `POLAR_TOKENS: entry ${index + 1} names a tenant that is not one of API_KEYS${apiKeys ? "" : " (without API_KEYS the only tenant is default)"}`,
+      );
+    }
+    if (tokens.has(tenant)) throw new ConfigError(`POLAR_TOKENS: ${tenant} is named twice`);
+    tokens.set(tenant, token);
+  }
+  return tokens;
 }
 
 /** `http://host:port` for a listen address; a wildcard host reads as loopback, where it answers. */
@@ -264,8 +329,10 @@ export function assertSafeToServe(config: Config): void {
 export function secretsOf(config: Config): string[] {
   return [
     config.polar.accessToken,
+    ...(config.polar.tenantTokens?.values() ?? []),
     config.openai.apiKey,
     config.notify?.secret,
+    config.webhooks.secret,
     ...(config.apiKeys ?? []).map((entry) => entry.key),
   ].filter((value): value is string => typeof value === "string" && value.length > 0);
 }

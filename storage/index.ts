@@ -5,6 +5,8 @@ import type { Storage, StorageOptions } from "./types.ts";
 export { isStoreUnavailable, STORE_UNAVAILABLE, StoreUnavailableError } from "./outage.ts";
 export { SQLITE_FILE } from "./sqlite.ts";
 export * from "./types.ts";
+export type { RemediationClaim, WatchRecord, WatchStore, WatchWrite } from "./watches.ts";
+export type { WebhookDelivery, WebhookDeliveryPage, WebhookLog } from "./webhooks.ts";
 
 /** The service's one persistence factory: PostgreSQL with `databaseUrl`, else SQLite. */
 export async function createStorage(options: StorageOptions): Promise<Storage> {

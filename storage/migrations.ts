@@ -115,6 +115,49 @@ const MIGRATIONS: ReadonlyArray<(d: SqlDialect) => string[]> = [
         WHERE delivered_at IS NULL AND given_up_at IS NULL`,
     ];
   },
+  // (triggers) usage watches and their schedules; the ledger that makes one remediation per
+  // customer, watch and billing period a property of the store; Polar's webhook deliveries.
+  (d) => {
+    const watches = d.table("watches");
+    const deliveries = d.table("webhook_deliveries");
+    return [
+      `CREATE TABLE ${watches} (
+        tenant TEXT NOT NULL,
+        name TEXT NOT NULL,
+        spec ${d.jsonType} NOT NULL,
+        enabled INTEGER NOT NULL,
+        schedule TEXT,
+        next_sweep_at ${d.timestampType},
+        last_sweep_at ${d.timestampType},
+        last_sweep_run_id TEXT,
+        created_at ${d.timestampType} NOT NULL,
+        updated_at ${d.timestampType} NOT NULL,
+        PRIMARY KEY (tenant, name)
+      )`,
+      `CREATE INDEX watches_due_idx ON ${watches} (next_sweep_at) WHERE next_sweep_at IS NOT NULL`,
+      `CREATE TABLE ${d.table("watch_remediations")} (
+        tenant TEXT NOT NULL,
+        watch TEXT NOT NULL,
+        customer_id TEXT NOT NULL,
+        period_start TEXT NOT NULL,
+        run_id TEXT NOT NULL,
+        source TEXT NOT NULL CHECK (source IN ('sweep', 'webhook')),
+        created_at ${d.timestampType} NOT NULL,
+        PRIMARY KEY (tenant, watch, customer_id, period_start)
+      )`,
+      `CREATE TABLE ${deliveries} (
+        delivery_id ${d.serialKeyType},
+        webhook_id TEXT NOT NULL UNIQUE,
+        tenant TEXT NOT NULL,
+        type TEXT NOT NULL,
+        payload ${d.jsonType} NOT NULL,
+        received_at ${d.timestampType} NOT NULL,
+        processed_at ${d.timestampType},
+        caused ${d.jsonType}
+      )`,
+      `CREATE INDEX webhook_deliveries_tenant_idx ON ${deliveries} (tenant, delivery_id)`,
+    ];
+  },
   // 7 (write-path): the journal of Polar writes — one row per write, recorded before it is sent
   // and updated when Polar answers; also the audit trail's `polar_write` entries.
   (d) => {

@@ -17,6 +17,8 @@ import { fenceLease, SqlRunRegistry } from "./registry.ts";
 import { SqlCheckpointRetention } from "./retention.ts";
 import { numberPlaceholders, postgresDialect, type SqlClient, type SqlDialect } from "./sql.ts";
 import type { ConnectionNotice, Storage, StoreChange } from "./types.ts";
+import { SqlWatchStore } from "./watches.ts";
+import { SqlWebhookLog } from "./webhooks.ts";
 
 export interface PostgresStorageOptions {
   databaseUrl: string;
@@ -76,6 +78,8 @@ export async function openPostgresStorage(options: PostgresStorageOptions): Prom
       events: new SqlRunEventLog(client),
       answers: new SqlAnswerLog(client),
       notices: new SqlNoticeOutbox(client),
+      watches: new SqlWatchStore(client),
+      webhooks: new SqlWebhookLog(client),
       writes: new SqlPolarWriteLog(client),
       audit: new SqlAuditLog(client),
       retention: new SqlCheckpointRetention(client),

@@ -14,6 +14,7 @@ import {
   type RunRegistry,
   type RunStatus,
   type RunStep,
+  type RunTransition,
 } from "./types.ts";
 
 const COLUMNS =
@@ -22,6 +23,9 @@ const COLUMNS =
   "lease_expires_at, created_at, updated_at";
 
 const JSON_PATCH_FIELDS = ["interrupt", "output", "error", "metadata", "pending_resume"] as const;
+
+/** How a run's input names its customer (every workflow takes one of these). */
+const CUSTOMER_FIELDS = ["id", "external_id"] as const;
 
 /** A run any replica may claim: waiting to start, or running with no live lease. */
 const CLAIMABLE = (d: SqlDialect) =>
@@ -99,6 +103,14 @@ export class SqlRunRegistry implements RunRegistry {
     };
   }
 
+  async getByIdempotencyKey(tenant: string, key: string): Promise<RunRecord | null> {
+    const [run] = await this.#rows(
+      `SELECT ${COLUMNS} FROM ${this.#runs} WHERE tenant = ? AND idempotency_key = ?`,
+      [tenant, key],
+    );
+    return run ?? null;
+  }
+
   async get(tenant: string, runId: string): Promise<RunRecord | null> {
     const [run] = await this.#rows(
       `SELECT ${COLUMNS} FROM ${this.#runs} WHERE run_id = ? AND tenant = ?`,
@@ -119,6 +131,13 @@ export class SqlRunRegistry implements RunRegistry {
       conditions.push("status = ?");
       params.push(query.status);
     }
+    if (query.customer !== undefined) {
+      const fields = CUSTOMER_FIELDS.map(
+        (field) => `${this.#d.jsonText("input", "customer", field)} = ?`,
+      );
+      conditions.push(`(${fields.join(" OR ")})`);
+      params.push(...CUSTOMER_FIELDS.map(() => query.customer));
+    }
     if (query.cursor !== undefined) {
       const after = decodeCursor(query.cursor);
       conditions.push("(created_at, run_id) < (?, ?)");
@@ -136,10 +155,7 @@ export class SqlRunRegistry implements RunRegistry {
     return { runs, next_cursor: encodeCursor(runs[runs.length - 1]) };
   }
 
-  async transition(
-    runId: string,
-    change: { from: readonly RunStatus[]; to: RunStatus; set?: RunPatch; lease?: Lease },
-  ): Promise<RunRecord | null> {
+  async transition(runId: string, change: RunTransition): Promise<RunRecord | null> {
     if (change.from.length === 0) throw new TypeError("transition needs at least one from status");
     const patch = this.#assignments(change.set ?? {});
     const held = change.lease
@@ -148,12 +164,16 @@ export class SqlRunRegistry implements RunRegistry {
           params: [change.lease.owner, change.lease.generation],
         }
       : { sql: "", params: [] };
+    const waitsOn =
+      change.interruptId !== undefined
+        ? { sql: ` AND ${this.#d.jsonText("interrupt", "id")} = ?`, params: [change.interruptId] }
+        : { sql: "", params: [] };
     const [run] = await this.#rows(
       `UPDATE ${this.#runs}
        SET status = ?, lease_owner = NULL, lease_expires_at = NULL, ${patch.sql}
-       WHERE run_id = ? AND status IN (${placeholders(change.from.length)})${held.sql}
+       WHERE run_id = ? AND status IN (${placeholders(change.from.length)})${held.sql}${waitsOn.sql}
        RETURNING ${COLUMNS}`,
-      [change.to, ...patch.params, runId, ...change.from, ...held.params],
+      [change.to, ...patch.params, runId, ...change.from, ...held.params, ...waitsOn.params],
     );
     return run ?? null;
   }

@@ -20,6 +20,8 @@ export interface SqlDialect {
   /** Appended to a `SELECT` that claims rows, so concurrent claimers pass each other's by. */
   readonly skipLocked: string;
   readJson(value: unknown): unknown;
+  /** A JSON column's text field at `path` (plain names: a top-level key, or keys within). */
+  jsonText(column: string, ...path: string[]): string;
   readTimestamp(value: unknown): string;
 }
 
@@ -43,6 +45,7 @@ export const sqliteDialect: SqlDialect = {
   // One connection, one statement at a time: nothing to skip.
   skipLocked: "",
   readJson: (value) => (value == null ? null : JSON.parse(value as string)),
+  jsonText: (column, ...path) => `json_extract(${column}, '$.${path.join(".")}')`,
   readTimestamp: (value) => value as string,
 };
 
@@ -66,6 +69,7 @@ export function postgresDialect(schema: string): SqlDialect {
     skipLocked: "FOR UPDATE SKIP LOCKED",
     // node-postgres already parses JSONB values and turns TIMESTAMPTZ into a Date.
     readJson: (value) => value ?? null,
+    jsonText: (column, ...path) => `(${column} #>> '{${path.join(",")}}')`,
     readTimestamp: (value) => (value as Date).toISOString(),
   };
 }

@@ -13,6 +13,8 @@ import { fenceLease, SqlRunRegistry } from "./registry.ts";
 import { SqlCheckpointRetention } from "./retention.ts";
 import { type SqlClient, sqliteDialect } from "./sql.ts";
 import type { Storage } from "./types.ts";
+import { SqlWatchStore } from "./watches.ts";
+import { SqlWebhookLog } from "./webhooks.ts";
 
 export const SQLITE_FILE = "polar-flows.db";
 
@@ -49,6 +51,8 @@ export async function openSqliteStorage(dataDir: string): Promise<Storage> {
       events: new SqlRunEventLog(client),
       answers: new SqlAnswerLog(client),
       notices: new SqlNoticeOutbox(client),
+      watches: new SqlWatchStore(client),
+      webhooks: new SqlWebhookLog(client),
       writes: new SqlPolarWriteLog(client),
       audit: new SqlAuditLog(client),
       retention: new SqlCheckpointRetention(client),

@@ -1,4 +1,6 @@
 import type { BaseCheckpointSaver } from "@langchain/langgraph-checkpoint";
+import type { WatchStore } from "./watches.ts";
+import type { WebhookLog } from "./webhooks.ts";
 
 export const RUN_STATUSES = [
   "queued",
@@ -13,8 +15,11 @@ export type RunStatus = (typeof RUN_STATUSES)[number];
 
 export interface RunError {
   code: string;
+  /** Our own words: never an exception's or another service's text. */
   message: string;
   retryable: boolean;
+  /** For an unexpected error: the id under which the service's log has its details. */
+  error_id?: string;
 }
 
 /** One run = one LangGraph thread (`thread_id = run_id`). */
@@ -244,6 +249,8 @@ export interface ListRunsQuery {
   tenant: string;
   workflow?: string;
   status?: RunStatus;
+  /** The input's customer: its Polar id or external id, exactly. */
+  customer?: string;
   limit: number;
   /** `next_cursor` of the previous page. */
   cursor?: string;
@@ -254,6 +261,17 @@ export interface RunPage {
   next_cursor: string | null;
 }
 
+/** A compare-and-set of a run's status (`RunRegistry.transition`). */
+export interface RunTransition {
+  from: readonly RunStatus[];
+  to: RunStatus;
+  set?: RunPatch;
+  /** Only while this lease holds (an execution settling its run). */
+  lease?: Lease;
+  /** Only while the run waits on this interrupt (an answer to it). */
+  interruptId?: string;
+}
+
 export interface RunRegistry {
   /**
    * Inserts a run. With an idempotency key, returns the tenant's existing run for that key
@@ -262,17 +280,17 @@ export interface RunRegistry {
   create(run: NewRun): Promise<{ run: RunRecord; created: boolean }>;
   /** `null` for an unknown run and for another tenant's run. */
   get(tenant: string, runId: string): Promise<RunRecord | null>;
+  /** The tenant's run started with this idempotency key, or `null`. */
+  getByIdempotencyKey(tenant: string, key: string): Promise<RunRecord | null>;
   /** Newest first. Throws `InvalidCursorError` for a cursor it did not issue. */
   list(query: ListRunsQuery): Promise<RunPage>;
   /**
    * Atomic compare-and-set of the status: `null` when the run is unknown, its status is not one
-   * of `from`, or (with `lease`) that lease no longer holds. Always bumps `updated_at`, and ends
+   * of `from`, (with `lease`) that lease no longer holds, or (with `interruptId`) the run waits
+   * on another interrupt. Always bumps `updated_at`, and ends
    * any lease: the run is finished, waits for a person, or is back in the queue for any replica.
    */
-  transition(
-    runId: string,
-    change: { from: readonly RunStatus[]; to: RunStatus; set?: RunPatch; lease?: Lease },
-  ): Promise<RunRecord | null>;
+  transition(runId: string, change: RunTransition): Promise<RunRecord | null>;
   /**
    * The shared run queue: atomically leases up to `limit` runs that are `queued`, or `running`
    * with no live lease (handed back, or their replica died), oldest first, to `owner` for
@@ -391,6 +409,10 @@ export interface Storage {
   events: RunEventLog;
   answers: AnswerLog;
   notices: NoticeOutbox;
+  /** Usage watches, their schedules and the once-per-period remediation ledger (§10). */
+  watches: WatchStore;
+  /** Polar's webhook deliveries (§10). */
+  webhooks: WebhookLog;
   writes: PolarWriteLog;
   audit: AuditLog;
   retention: CheckpointRetention;

@@ -4,6 +4,7 @@
  */
 import { Annotation } from "@langchain/langgraph";
 import { z } from "zod";
+import { identifier } from "../../lib/validation.ts";
 import type { ApprovalAnswer } from "../../nodes/interrupts.ts";
 import { CustomerRef, ProductRef } from "../../polar/schemas.ts";
 import { baseChannels, field, type SubscriptionSummary } from "../common.ts";
@@ -13,14 +14,28 @@ import { baseChannels, field, type SubscriptionSummary } from "../common.ts";
 export const UsageSource = z.union(
   [
     z.strictObject({
-      event_name: z.string().min(1).max(128),
-      group_by: z.string().min(1).max(40).optional(),
-      sum_property: z.string().min(1).max(40).optional(),
+      event_name: identifier(128),
+      group_by: identifier(40).optional(),
+      sum_property: identifier(40).optional(),
     }),
     z.strictObject({ meter_id: z.uuid() }),
   ],
   { error: "give either `event_name` (with optional `group_by`, `sum_property`) or `meter_id`" },
 );
+
+/** A window given outright: from `start` to `end` (absent: the moment usage is measured). */
+export const MeasurementWindow = z
+  .strictObject({
+    start: z.iso.datetime({ offset: true }),
+    end: z.iso.datetime({ offset: true }).optional(),
+  })
+  .refine(
+    (window) => window.end === undefined || Date.parse(window.start) < Date.parse(window.end),
+    {
+      path: ["end"],
+      message: "must be after `start`",
+    },
+  );
 
 export const OverageInput = z
   .strictObject({
@@ -29,6 +44,9 @@ export const OverageInput = z
     upgrade_product: ProductRef,
     usage: UsageSource,
     window_days: z.int().min(1).max(366).default(30),
+    window: MeasurementWindow.optional().describe(
+      "Measure this window instead of the last `window_days` (a watch: the billing period so far).",
+    ),
     limit: z.number().positive().optional(),
     threshold_pct: z.number().positive().max(10_000).default(100),
     require_approval: z.boolean().default(true),

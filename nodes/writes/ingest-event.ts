@@ -1,5 +1,6 @@
 /** ingest_event: record one usage event in Polar, after a person approves. */
 import { z } from "zod";
+import { identifier } from "../../lib/validation.ts";
 import {
   CustomerRef,
   EventMetadata,
@@ -17,7 +18,7 @@ const input = z.strictObject({
   customer: CustomerRef.describe(
     'Whose usage: exactly one of `{ "id" }` or `{ "external_id" }` — never both.',
   ),
-  name: z.string().min(1).max(128).describe("Event name, e.g. `api_request` (1–128 characters)."),
+  name: identifier(128).describe("Event name, e.g. `api_request` (1–128 characters)."),
   timestamp: z.iso
     .datetime({ offset: true, message: "must be ISO 8601 with an offset" })
     .refine((value) => Date.parse(value) <= Date.now() + 1_000, {
@@ -25,18 +26,12 @@ const input = z.strictObject({
     })
     .optional()
     .describe("When it happened (not in the future). Default: when Polar receives it."),
-  external_id: z
-    .string()
-    .min(1)
-    .max(256)
+  external_id: identifier(256)
     .optional()
     .describe(
       "Your unique id for this event: Polar ignores a second event with the same one. Default: derived from the run.",
     ),
-  parent_id: z
-    .string()
-    .min(1)
-    .max(256)
+  parent_id: identifier(256)
     .optional()
     .describe("The parent event's id (or external id), to nest this event under it."),
   metadata: EventMetadata.optional().describe(

@@ -71,6 +71,23 @@ export class SubscriptionsResource {
     );
   }
 
+  /** One page of the active subscriptions of up to 100 customers at once (a sweep's batch). */
+  activeOfCustomersPage(
+    customerIds: readonly string[],
+    productId: string | null,
+    page: number,
+  ): Promise<ListPage<Subscription>> {
+    return this.transport.page("subscriptions.list", Subscription, page, (sdk) =>
+      sdk.subscriptions.list({
+        customer_id: [...customerIds],
+        ...(productId ? { product_id: productId } : {}),
+        active: true,
+        page,
+        limit: PAGE_LIMIT,
+      }),
+    );
+  }
+
   async get(id: string): Promise<Subscription | null> {
     return orNullWhenMissing(() =>
       this.transport.read("subscriptions.get", Subscription, (sdk) => sdk.subscriptions.get(id)),

@@ -2,8 +2,8 @@
  * Usage: a customer's meter credits, Polar's own meter aggregation, and sums of raw events
  * read page by page in constant memory (the arithmetic is in ../usage.ts).
  */
-import { CustomerMeter, MeterQuantities, PolarEvent } from "../schemas.ts";
-import { PAGE_LIMIT, type PolarTransport } from "../transport.ts";
+import { CustomerMeter, Meter, MeterCustomer, MeterQuantities, PolarEvent } from "../schemas.ts";
+import { type ListPage, orNullWhenMissing, PAGE_LIMIT, type PolarTransport } from "../transport.ts";
 import {
   EMPTY_TALLY,
   type EventMeasure,
@@ -56,6 +56,25 @@ export class UsageResource {
       meters.push(meter);
     }
     return meters;
+  }
+
+  /** The meter, or null when Polar has no such meter. */
+  getMeter(id: string): Promise<Meter | null> {
+    return orNullWhenMissing(() =>
+      this.transport.read("meters.get", Meter, (sdk) => sdk.meters.get(id)),
+    );
+  }
+
+  /** One page (100) of every customer's balance on a meter, oldest customer meter first. */
+  meterCustomersPage(meterId: string, page: number): Promise<ListPage<MeterCustomer>> {
+    return this.transport.page("customerMeters.list", MeterCustomer, page, (sdk) =>
+      sdk.customerMeters.list({
+        meter_id: meterId,
+        sorting: ["created_at"],
+        page,
+        limit: PAGE_LIMIT,
+      }),
+    );
   }
 
   /** Polar's own aggregation of a meter over the window: one request. */

@@ -1,7 +1,9 @@
 /**
  * The Polar simulator: a Fastify app answering the subset of Polar's API 2026-10 that polar-flows
- * uses, from in-memory demo data, with fault injection and a request log.
+ * uses, from in-memory demo data, with fault injection and a request log. Like Polar, a token
+ * belongs to one organization: each token sees and changes only its organization's data.
  */
+import { AsyncLocalStorage } from "node:async_hooks";
 import Fastify, {
   type FastifyError,
   type FastifyInstance,
@@ -9,6 +11,7 @@ import Fastify, {
   type FastifyRequest,
 } from "fastify";
 import type { LoggedRequest, SimulatorControls } from "./controls.ts";
+import { createCrowd } from "./crowd.ts";
 import { invalidToken, missingToken, PolarHttpError } from "./errors.ts";
 import { type FaultOptions, Faults, type RateLimit } from "./faults.ts";
 import { benefitRoutes } from "./routes/benefits.ts";
@@ -19,8 +22,10 @@ import { eventRoutes } from "./routes/events.ts";
 import { meterRoutes } from "./routes/meters.ts";
 import { productRoutes } from "./routes/products.ts";
 import { subscriptionRoutes } from "./routes/subscriptions.ts";
-import { SimulatorStore } from "./store.ts";
+import type { SeedData } from "./seed.ts";
+import { type OrganizationOptions, SimulatorStore } from "./store.ts";
 import { iso } from "./time.ts";
+import { type WebhookEndpoint, WebhookSender } from "./webhooks.ts";
 
 export type { LoggedRequest, SimulatorControls } from "./controls.ts";
 
@@ -32,8 +37,12 @@ const MAX_LOGGED_REQUESTS = 10_000;
 export interface SimulatorOptions {
   /** The instant the demo data is relative to (default: now). The simulated clock runs on from it. */
   now?: Date;
-  /** Bearer token every request must carry (default `DEFAULT_SIMULATOR_TOKEN`). */
+  /** Bearer token of the demo organization (default `DEFAULT_SIMULATOR_TOKEN`). */
   token?: string;
+  /** Further organizations, each with its own token and data (empty unless seeded). */
+  organizations?: OrganizationOptions[];
+  /** Changes to the demo organization's seed data, kept across resets (tests). */
+  customizeSeed?: (data: SeedData) => void;
   /** Fixed-window rate limit, answered like Polar: 429, `retry-after`, empty body. */
   rateLimit?: RateLimit | null;
   /** Random 429s and 503s (seeded, so runs repeat). */
@@ -42,6 +51,8 @@ export interface SimulatorOptions {
   latencyMs?: number;
   /** Fastify's logger (default off). */
   logger?: boolean;
+  /** Where to deliver signed webhooks (`customer.state_changed` after ingestion); default none. */
+  webhooks?: WebhookEndpoint;
 }
 
 function isApiPath(url: string): boolean {
@@ -64,7 +75,19 @@ export function createSimulator(options: SimulatorOptions = {}): {
   controls: SimulatorControls;
 } {
   const token = options.token ?? DEFAULT_SIMULATOR_TOKEN;
-  const store = new SimulatorStore(options.now ?? new Date());
+  const now = options.now ?? new Date();
+  const demo = new SimulatorStore(now, null, options.customizeSeed);
+  const stores = new Map<string, SimulatorStore>([[token, demo]]);
+  for (const organization of options.organizations ?? []) {
+    if (stores.has(organization.token)) throw new Error("each organization needs its own token");
+    stores.set(organization.token, new SimulatorStore(now, organization));
+  }
+  // The routes read `store` as they run; it stands for the organization of the request's token.
+  const current = new AsyncLocalStorage<SimulatorStore>();
+  const store = new Proxy(demo, {
+    get: (_target, property) => Reflect.get(current.getStore() ?? demo, property),
+    set: (_target, property, value) => Reflect.set(current.getStore() ?? demo, property, value),
+  });
   const initialFaults: FaultOptions = {
     ...options.faults,
     latencyMs: options.latencyMs,
@@ -72,9 +95,12 @@ export function createSimulator(options: SimulatorOptions = {}): {
   };
   let faults = new Faults(initialFaults);
   let log: LoggedRequest[] = [];
+  // Webhooks and crowds are the demo organization's.
+  const webhooks = new WebhookSender(demo);
+  webhooks.configure(options.webhooks ?? null);
 
   const controls: SimulatorControls = {
-    now: store.seedNow,
+    now: demo.seedNow,
     token,
     requests: () => log.map((entry) => ({ ...entry })),
     clearRequests: () => {
@@ -82,8 +108,15 @@ export function createSimulator(options: SimulatorOptions = {}): {
     },
     faults: () => faults.current(),
     setFaults: (partial) => faults.update(partial),
+    setWebhookEndpoint: (endpoint) => webhooks.configure(endpoint),
+    webhooksDelivered: () => webhooks.delivered,
+    addCrowd: (spec) => {
+      const crowd = createCrowd(demo.now(), spec);
+      demo.addRecords(crowd);
+      return crowd.over;
+    },
     reset: () => {
-      store.reset();
+      for (const organization of stores.values()) organization.reset();
       faults = new Faults(initialFaults);
       log = [];
     },
@@ -121,7 +154,14 @@ export function createSimulator(options: SimulatorOptions = {}): {
       );
     }
     if (authorized === null) return send(reply, missingToken());
-    if (authorized !== token) return send(reply, invalidToken());
+    if (!stores.has(authorized)) return send(reply, invalidToken());
+  });
+
+  // The rest of the request runs with the token's organization as `store`.
+  app.addHook("preHandler", (request, _reply, done) => {
+    const organization = stores.get(bearerToken(request) ?? "");
+    if (organization && isApiPath(request.url)) current.run(organization, done);
+    else done();
   });
 
   app.addHook("onResponse", async (request, reply) => {
@@ -132,7 +172,7 @@ export function createSimulator(options: SimulatorOptions = {}): {
       query: { ...(request.query as Record<string, unknown>) },
       body: request.body ?? null,
       status: reply.statusCode,
-      at: iso(store.now()),
+      at: iso(demo.now()),
     });
     if (log.length > MAX_LOGGED_REQUESTS) log = log.slice(-MAX_LOGGED_REQUESTS);
   });
@@ -182,6 +222,8 @@ export function createSimulator(options: SimulatorOptions = {}): {
     return reply.code(404).send({ detail: "Not Found" });
   });
 
+  app.addHook("onClose", async () => webhooks.close());
+
   const context = { store };
   customerRoutes(app, context);
   subscriptionRoutes(app, context);
@@ -195,7 +237,9 @@ export function createSimulator(options: SimulatorOptions = {}): {
   // Where checkout `url`s point: a stand-in for Polar's hosted checkout page.
   app.get("/checkout/:client_secret", async (request, reply) => {
     const secret = (request.params as { client_secret: string }).client_secret;
-    const checkout = store.checkouts.find((item) => item.client_secret === secret);
+    const checkout = [...stores.values()]
+      .flatMap((organization) => organization.checkouts)
+      .find((item) => item.client_secret === secret);
     if (!checkout) return reply.code(404).send({ detail: "Not Found" });
     reply.type("text/html");
     return `<!doctype html><title>Polar simulator checkout</title><p>Simulated checkout ${checkout.id}. Nothing is charged.</p>`;

@@ -1,5 +1,7 @@
-/** What drives a running simulator: its request log, fault settings and reset. */
+/** What drives a running simulator: its request log, fault settings, crowds and reset. */
+import type { CrowdSpec } from "./crowd.ts";
 import type { FaultOptions, FaultSettings } from "./faults.ts";
+import type { WebhookEndpoint } from "./webhooks.ts";
 
 export interface LoggedRequest {
   method: string;
@@ -18,6 +20,12 @@ export interface SimulatorControls {
   clearRequests(): void;
   faults(): FaultSettings;
   setFaults(partial: FaultOptions): FaultSettings;
+  /** Where signed webhooks go (null: nowhere). */
+  setWebhookEndpoint(endpoint: WebhookEndpoint | null): void;
+  /** Webhook deliveries the endpoint accepted (2xx). */
+  webhooksDelivered(): number;
+  /** Adds a crowd of customers on the API Requests meter (see crowd.ts); answers who is over. */
+  addCrowd(spec: CrowdSpec): { id: string; external_id: string }[];
   /** Back to the seed data, the startup fault settings and an empty request log. */
   reset(): void;
 }

@@ -8,6 +8,7 @@ import {
   storedSource,
   UsageSeries,
 } from "./events.ts";
+import { stableUuid } from "./ids.ts";
 import type {
   BenefitRecord,
   CheckoutRecord,
@@ -16,9 +17,19 @@ import type {
   MeterRecord,
   OrganizationRecord,
   ProductRecord,
+  SeriesSpec,
   SubscriptionRecord,
 } from "./model.ts";
-import { createSeedData } from "./seed.ts";
+import { createSeedData, type SeedData } from "./seed.ts";
+
+/** An organization beyond the demo one, reached with its own token. */
+export interface OrganizationOptions {
+  token: string;
+  /** Its name; its id and slug derive from it. */
+  name: string;
+  /** `demo`: the demo data; `empty` (default): no customers, products or events. */
+  seed?: "demo" | "empty";
+}
 
 const ACTIVE_STATUSES = new Set(["active", "trialing"]);
 
@@ -37,19 +48,52 @@ export class SimulatorStore {
   storedEvents!: EventRecord[];
   series!: UsageSeries[];
   private eventsByExternalId!: Map<string, EventRecord>;
+  // Indexes, so a crowd of thousands of customers answers a meter's listing page quickly.
+  private customersById!: Map<string, CustomerRecord>;
+  private customersByExternalId!: Map<string, CustomerRecord>;
+  private subscriptionsByCustomer!: Map<string, SubscriptionRecord[]>;
+  private seriesByCustomer!: Map<string, UsageSeries[]>;
+  private storedEventsByCustomer!: Map<string, EventRecord[]>;
+  private readonly meterListeners: ((customerId: string) => void)[] = [];
   private childCounts!: Map<string, number>;
   private sequence!: number;
 
-  constructor(now: Date) {
+  private readonly organizationOptions: OrganizationOptions | null;
+  private readonly customizeSeed: ((data: SeedData) => void) | undefined;
+
+  /**
+   * The demo organization, or (with `organization`) another one; `customizeSeed` changes the
+   * demo data before use (tests: records with unusual names).
+   */
+  constructor(
+    now: Date,
+    organization: OrganizationOptions | null = null,
+    customizeSeed?: (data: SeedData) => void,
+  ) {
     this.seedNow = now;
+    this.organizationOptions = organization;
+    this.customizeSeed = customizeSeed;
     this.reset();
   }
 
   /** Back to the seed data; the clock restarts at `seedNow`. */
   reset(): void {
     const seed = createSeedData(this.seedNow);
+    this.customizeSeed?.(seed);
+    const other = this.organizationOptions;
+    if (other && other.seed !== "demo") {
+      for (const list of [seed.customers, seed.products, seed.benefits, seed.meters])
+        list.length = 0;
+      for (const list of [seed.subscriptions, seed.series, seed.events]) list.length = 0;
+    }
     this.clockOrigin = Date.now();
-    this.organization = seed.organization;
+    this.organization = other
+      ? {
+          id: stableUuid(`organization:${other.name}`),
+          name: other.name,
+          slug: other.name.toLowerCase().replace(/[^a-z0-9]+/g, "-"),
+        }
+      : seed.organization;
     this.customers = seed.customers;
     this.products = seed.products;
     this.benefits = seed.benefits;
@@ -57,12 +101,52 @@ export class SimulatorStore {
     this.subscriptions = seed.subscriptions;
     this.checkouts = [];
     this.storedEvents = seed.events;
+    const externalIds = new Map(seed.customers.map((record) => [record.id, record.external_id]));
     this.series = seed.series.map(
-      (spec) => new UsageSeries(spec, this.customer(spec.customer_id)?.external_id ?? null),
+      (spec) => new UsageSeries(spec, externalIds.get(spec.customer_id) ?? null),
     );
     this.eventsByExternalId = new Map();
     this.childCounts = new Map();
     this.sequence = 0;
+    this.reindex();
+  }
+
+  /** Adds seeded records (a crowd) and indexes them with the rest. */
+  addRecords(records: {
+    customers: CustomerRecord[];
+    subscriptions: SubscriptionRecord[];
+    series: SeriesSpec[];
+  }): void {
+    this.customers.push(...records.customers);
+    this.subscriptions.push(...records.subscriptions);
+    const externalIds = new Map(records.customers.map((record) => [record.id, record.external_id]));
+    this.series.push(
+      ...records.series.map(
+        (spec) => new UsageSeries(spec, externalIds.get(spec.customer_id) ?? null),
+      ),
+    );
+    this.reindex();
+  }
+
+  private reindex(): void {
+    this.customersById = new Map(this.customers.map((record) => [record.id, record]));
+    this.customersByExternalId = new Map(
+      this.customers.flatMap((record) =>
+        record.external_id === null ? [] : [[record.external_id, record] as const],
+      ),
+    );
+    this.subscriptionsByCustomer = groupBy(this.subscriptions, (record) => record.customer_id);
+    this.seriesByCustomer = groupBy(this.series, (series) => series.spec.customer_id);
+    this.storedEventsByCustomer = new Map();
+    for (const event of this.storedEvents) this.indexStoredEvent(event);
+  }
+
+  private indexStoredEvent(event: EventRecord): void {
+    const customer = this.eventCustomer(event);
+    if (!customer) return;
+    const list = this.storedEventsByCustomer.get(customer.id) ?? [];
+    list.push(event);
+    this.storedEventsByCustomer.set(customer.id, list);
   }
 
   /** Simulated time: `seedNow` plus the wall-clock time elapsed since start (or reset). */
@@ -77,11 +161,11 @@ export class SimulatorStore {
   }
 
   customer(id: string): CustomerRecord | undefined {
-    return this.customers.find((record) => record.id === id);
+    return this.customersById.get(id);
   }
 
   customerByExternalId(externalId: string): CustomerRecord | undefined {
-    return this.customers.find((record) => record.external_id === externalId);
+    return this.customersByExternalId.get(externalId);
   }
 
   product(id: string): ProductRecord | undefined {
@@ -128,6 +212,14 @@ export class SimulatorStore {
     if (event.parent_id !== null) {
       this.childCounts.set(event.parent_id, this.childCount(event.parent_id) + 1);
     }
+    this.indexStoredEvent(event);
+    const customer = event.source === "user" ? this.eventCustomer(event) : undefined;
+    if (customer) for (const listener of this.meterListeners) listener(customer.id);
+  }
+
+  /** Told the customer's id whenever a usage event of theirs is stored (webhooks). */
+  onMetersChanged(listener: (customerId: string) => void): void {
+    this.meterListeners.push(listener);
   }
 
   /** The customer an event belongs to: by `customer_id`, else by `external_customer_id`. */
@@ -191,8 +283,8 @@ export class SimulatorStore {
   }
 
   activeSubscriptions(customerId: string): SubscriptionRecord[] {
-    return this.subscriptions.filter(
-      (record) => record.customer_id === customerId && ACTIVE_STATUSES.has(record.status),
+    return (this.subscriptionsByCustomer.get(customerId) ?? []).filter((record) =>
+      ACTIVE_STATUSES.has(record.status),
     );
   }
 
@@ -228,14 +320,17 @@ export class SimulatorStore {
     since: number | null;
   } | null {
     const credits = this.meterCredits(customer.id, meter.id);
-    const customerPredicate = this.customerIdPredicate([customer.id]);
     const meterPredicate = this.meterPredicate(meter);
     const since = credits?.since ?? null;
     const window = { from: since ?? MIN_TIME, to: MAX_TIME };
-    const consumed = this.eventSources(
-      (event) => customerPredicate(event) && meterPredicate(event),
-      window,
-    ).reduce((sum, source) => sum + source.count(window.from, window.to), 0);
+    // Only this customer's own series and stored events can match.
+    const sources = [
+      ...(this.seriesByCustomer.get(customer.id) ?? []).map((series) =>
+        series.source(meterPredicate, window),
+      ),
+      storedSource(this.storedEventsByCustomer.get(customer.id) ?? [], meterPredicate, window),
+    ];
+    const consumed = sources.reduce((sum, source) => sum + source.count(window.from, window.to), 0);
     if (credits === null && consumed === 0) return null;
     const credited = credits?.units ?? 0;
     return {
@@ -248,21 +343,25 @@ export class SimulatorStore {
 
   /** The earliest user event of a customer (`first_user_event_at`). */
   firstUserEventAt(customer: CustomerRecord): number | null {
-    const belongs = this.customerIdPredicate([customer.id]);
     let first: number | null = null;
-    for (const series of this.series) {
-      if (series.spec.customer_id === customer.id && series.spec.count > 0)
-        first = series.timestampAt(0);
+    for (const series of this.seriesByCustomer.get(customer.id) ?? []) {
+      if (series.spec.count > 0) first = series.timestampAt(0);
     }
-    for (const event of this.storedEvents) {
-      if (
-        event.source === "user" &&
-        belongs(event) &&
-        (first === null || event.timestamp < first)
-      ) {
+    for (const event of this.storedEventsByCustomer.get(customer.id) ?? []) {
+      if (event.source === "user" && (first === null || event.timestamp < first)) {
         first = event.timestamp;
       }
     }
     return first;
   }
+}
+
+function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const item of items) {
+    const list = groups.get(key(item));
+    if (list) list.push(item);
+    else groups.set(key(item), [item]);
+  }
+  return groups;
 }

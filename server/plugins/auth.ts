@@ -5,13 +5,13 @@
  * Keys are compared in constant time, over their hashes, against every configured key. Without
  * keys, auth is off and the caller is the local approver of tenant `default`.
  */
-import { createHash, timingSafeEqual } from "node:crypto";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import fp from "fastify-plugin";
 import { type Actor, LOCAL_ACTOR } from "../../lib/actor.ts";
-import type { ApiKey } from "../api-keys.ts";
+import { type ApiKey, KeyRing } from "../api-keys.ts";
 import { ProblemError } from "../problem.ts";
 import { addProblemAnswers } from "../routes/common.ts";
+import type { SignInFailures } from "../sign-in-failures.ts";
 
 export const DEFAULT_TENANT = LOCAL_ACTOR.tenant;
 
@@ -32,9 +32,9 @@ export interface AuthOptions {
    * the request carries none. Throws a ProblemError for a session that is there but not valid.
    */
   session?: (request: FastifyRequest) => Promise<Actor | null>;
+  /** Failed sign-ins per address, shared by every scope that signs in (401s count, then 429). */
+  failures?: SignInFailures;
 }
-
-const digest = (value: string) => createHash("sha256").update(value).digest();
 
 function bearerToken(header: string | undefined): string | null {
   const match = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(header ?? "");
@@ -44,17 +44,13 @@ function bearerToken(header: string | undefined): string | null {
 async function auth(app: FastifyInstance, options: AuthOptions) {
   app.decorateRequest("tenant", "");
   app.decorateRequest("actor", null as unknown as Actor);
-  const keys = options.apiKeys
-    ? options.apiKeys.map(({ key, ...actor }) => ({
-        actor: Object.freeze(actor),
-        digest: digest(key),
-      }))
-    : null;
+  const keys = options.apiKeys ? new KeyRing(options.apiKeys) : null;
 
   // The document says which: a bearer key and its 401, or explicitly open (`security: []`).
   app.addHook("onRoute", (route) => {
     route.schema = { ...route.schema, security: keys ? [{ bearer: [] }] : [] };
     if (keys) addProblemAnswers(route, 401);
+    if (keys && options.failures) addProblemAnswers(route, 429);
   });
 
   app.addHook("onRequest", async (request, reply) => {
@@ -72,14 +68,11 @@ async function auth(app: FastifyInstance, options: AuthOptions) {
         return;
       }
     }
-    const presented = digest(token ?? "");
-    let actor: Actor | null = null;
-    // No early exit: the time taken does not depend on which key (if any) matched.
-    for (const key of keys) {
-      if (timingSafeEqual(key.digest, presented) && token !== null && actor === null)
-        actor = key.actor;
-    }
+    // Before any key is compared: a guesser learns nothing more once the address is spent.
+    options.failures?.refuseIfSpent(request, reply);
+    const actor = token === null ? null : keys.match(token);
     if (actor === null) {
+      options.failures?.record(request, reply);
       reply.header("www-authenticate", 'Bearer realm="polar-flows"');
       throw new ProblemError(
         401,

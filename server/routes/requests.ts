@@ -7,7 +7,7 @@ import type { BaseChatModel } from "@langchain/core/language_models/chat_models"
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
 import { interpretRequest } from "../../graphs/route-request.ts";
-import type { PolarGateway } from "../../polar/gateway.ts";
+import type { PolarForTenants } from "../../polar/gateway.ts";
 import { CustomerRef } from "../../polar/schemas.ts";
 import { Metadata, Run } from "../../runs/schemas.ts";
 import { ProblemError } from "../problem.ts";
@@ -15,7 +15,7 @@ import { problems } from "./common.ts";
 import { IdempotencyHeaders } from "./schemas.ts";
 
 export interface RequestRoutesOptions {
-  polar: PolarGateway;
+  polar: PolarForTenants;
   model: BaseChatModel | null;
 }
 
@@ -45,25 +45,32 @@ export const requestRoutes: FastifyPluginAsyncZod<RequestRoutesOptions> = async 
     },
     async (request, reply) => {
       const { customer, metadata, wait } = request.body;
-      const routed = await interpretRequest(
-        { request: request.body.request, ...(customer ? { customer } : {}) },
-        { polar: options.polar, model: options.model },
-      );
-      if ("missing" in routed) {
-        throw new ProblemError(
-          "request_unclear",
-          "The request does not say enough to start a workflow.",
-          routed.missing,
+      const interpret = async () => {
+        const routed = await interpretRequest(
+          { request: request.body.request, ...(customer ? { customer } : {}) },
+          { polar: options.polar.forTenant(request.tenant), model: options.model },
         );
-      }
-      const { run, created } = await app.runService.start(
-        request.tenant,
-        routed.workflow,
-        {
+        if ("missing" in routed) {
+          throw new ProblemError(
+            "request_unclear",
+            "The request does not say enough to start a workflow.",
+            routed.missing,
+          );
+        }
+        const start = {
           input: routed.input,
           wait,
           metadata: { ...metadata, interpretation: routed.interpretation },
-        },
+        };
+        return { workflow: routed.workflow, request: start };
+      };
+      // The fingerprint is of what the caller sent (not `wait`), never of the model's reading.
+      const { wait: _, ...sent } = request.body;
+      const { run, created } = await app.runService.startInterpreted(
+        request.tenant,
+        sent,
+        wait,
+        interpret,
         { idempotencyKey: request.headers["idempotency-key"], actor: request.actor },
       );
       return reply.code(created ? 201 : 200).send(run);

@@ -3,6 +3,7 @@
  * and become the OpenAPI document. What the run core answers is in `runs/schemas.ts`.
  */
 import { z } from "zod";
+import { identifier } from "../../lib/validation.ts";
 import { CheckpointId, JsonObject, Metadata, Run, RunStatus } from "../../runs/schemas.ts";
 
 export const StartRunBody = z.strictObject({
@@ -22,7 +23,11 @@ export const ResumeBody = z.strictObject({
     .describe(
       "The answer to the pending interrupt (see its `resume_schema`). Leave it out to retry a run that failed with a retryable error.",
     ),
-  interrupt_id: z.string().min(1).max(200).optional(),
+  interrupt_id: identifier(200)
+    .optional()
+    .describe(
+      "The interrupt the answer is meant for. An answer arriving after the run moved on to another interrupt is a 409 and changes nothing.",
+    ),
   wait: z.boolean().default(true),
 });
 export type ResumeBody = z.infer<typeof ResumeBody>;
@@ -33,6 +38,14 @@ export const ListRunsQuery = z.object({
     .regex(/^[a-z0-9-]{1,100}$/, { error: "must be a workflow name" })
     .optional(),
   status: RunStatus.optional(),
+  customer: z
+    .string()
+    .min(1)
+    .max(200)
+    .optional()
+    .describe(
+      "Runs for this customer, as the input names it: its Polar id or external id (exact).",
+    ),
   limit: z.coerce.number().int().min(1).max(100).default(20),
   cursor: z.string().min(1).max(500).optional(),
 });
@@ -46,10 +59,7 @@ export const ListCheckpointsQuery = z.object({
 
 /** The `Idempotency-Key` header (IETF draft): a structured-field string, or a bare key. */
 export const IdempotencyHeaders = z.looseObject({
-  "idempotency-key": z
-    .string()
-    .min(1)
-    .max(255)
+  "idempotency-key": identifier(255)
     // The IETF draft sends it as a structured-field string ("…"); bare keys are taken too.
     .transform((key) =>
       key.length >= 2 && key.startsWith('"') && key.endsWith('"') ? key.slice(1, -1) : key,

@@ -7,7 +7,8 @@
  */
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
-import type { PolarGateway } from "../../polar/gateway.ts";
+import { identifier } from "../../lib/validation.ts";
+import type { PolarForTenants } from "../../polar/gateway.ts";
 import { UnknownToolError } from "../../tools/errors.ts";
 import { invokeTool } from "../../tools/invoke.ts";
 import { toolProblem } from "../../tools/problem.ts";
@@ -19,8 +20,8 @@ import { problems } from "./common.ts";
 import { IdempotencyHeaders } from "./schemas.ts";
 
 export interface ToolRoutesOptions {
-  /** Polar for read tools: the service's gateway, failing fast when the budget is spent. */
-  polar: PolarGateway;
+  /** Polar for read tools: each tenant's gateway, failing fast when the budget is spent. */
+  polar: PolarForTenants;
   /** Tenants whose keys may write without a person's approval. */
   skipApprovalTenants: ReadonlySet<string>;
   /** The clock usage windows are measured against (tests). */
@@ -49,10 +50,7 @@ const InvokeBody = z.strictObject({
     .record(z.string(), z.unknown())
     .default({})
     .describe("The tool's arguments; their JSON Schema is the tool's `parameters`."),
-  idempotency_key: z
-    .string()
-    .min(1)
-    .max(255)
+  idempotency_key: identifier(255)
     .optional()
     .describe("Repeat a write safely: the same key and arguments answer the first call's run."),
 });
@@ -136,7 +134,7 @@ export const toolRoutes: FastifyPluginAsyncZod<ToolRoutesOptions> = async (app, 
       try {
         const answer = await invokeTool(request.params.name, request.body.arguments, {
           tenant: request.tenant,
-          polar: options.polar,
+          polar: options.polar.forTenant(request.tenant),
           runs: app.runService,
           skipApproval:
             request.actor.role === "approver" && options.skipApprovalTenants.has(request.tenant),

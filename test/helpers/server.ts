@@ -3,13 +3,14 @@
  * with Polar played by the simulator in the same process.
  */
 import type { FastifyBaseLogger } from "fastify";
-import type { PolarGatewayOptions } from "../../polar/gateway.ts";
+import { connectPolar } from "../../polar/connect.ts";
+import type { PolarForTenants, PolarGatewayOptions } from "../../polar/gateway.ts";
 import type { SimulatorOptions } from "../../polar/simulator/index.ts";
 import { type App, buildApp } from "../../server/app.ts";
 import { type Config, loadConfig } from "../../server/config.ts";
 import type { Storage } from "../../storage/index.ts";
 import type { TestBackend } from "./backends.ts";
-import { gatewayFor, startTestPolar, type TestSimulator } from "./polar.ts";
+import { fastClock, gatewayFor, startTestPolar, type TestSimulator } from "./polar.ts";
 
 export interface TestServerOptions {
   /** Environment variables for `loadConfig`, e.g. `API_KEYS`. */
@@ -21,6 +22,9 @@ export interface TestServerOptions {
   gateway?: Partial<PolarGatewayOptions>;
   eventKeepAliveMs?: number;
   notices?: { retryDelaysMs?: number[]; pollMs?: number };
+  sweepPollMs?: number;
+  /** The app's clock (usage windows, schedules). */
+  now?: () => Date;
 }
 
 export interface TestServer {
@@ -65,10 +69,12 @@ export async function startTestServer(
   const app = await buildApp({
     config,
     storage,
-    polar: gatewayFor(simulator, options.gateway),
+    polar: await polarFor(simulator, config, options.gateway),
     ...(options.logger ? { logger: options.logger } : {}),
     ...(options.eventKeepAliveMs ? { eventKeepAliveMs: options.eventKeepAliveMs } : {}),
     ...(options.notices ? { notices: options.notices } : {}),
+    ...(options.sweepPollMs ? { sweepPollMs: options.sweepPollMs } : {}),
+    ...(options.now ? { now: options.now } : {}),
   });
   const url = await app.listen({ port: 0, host: "127.0.0.1" });
   let closing: Promise<void> | undefined;
@@ -88,6 +94,21 @@ export async function startTestServer(
       return closing;
     },
   };
+}
+
+/**
+ * One gateway on the simulator's demo organization; with `POLAR_TOKENS`, the service's own
+ * per-tenant connection (the simulator holds the tenants' organizations).
+ */
+async function polarFor(
+  simulator: TestSimulator,
+  config: Config,
+  gateway: Partial<PolarGatewayOptions> = {},
+): Promise<PolarForTenants> {
+  if (!config.polar.tenantTokens?.size) return gatewayFor(simulator, gateway);
+  const settings = { ...config.polar, accessToken: simulator.token, baseUrl: simulator.url };
+  const { clock = fastClock, ...rest } = gateway;
+  return (await connectPolar(settings, { gateway: { clock, ...rest } })).gateways;
 }
 
 export async function call(

@@ -59,6 +59,13 @@ describe("checkDraft", () => {
       /id the run does not know \(sub_9XkQ2\)/,
     ],
     ["an unknown e-mail address", `${good}\nWrite to billing@evil.example.`, /e-mail address/],
+    [
+      "a bare domain",
+      `${good}\nOr pay at evil-billing.com.`,
+      /domain the run does not know \(evil-billing\.com\)/,
+    ],
+    ["a bare short domain", `${good}\nPay via paypal.me today.`, /domain .*\(paypal\.me\)/],
+    ["a subdomain", `${good}\nSee Billing.Example.co.uk.`, /domain .*Billing\.Example\.co\.uk/],
     ["a wrong total", good.replace("15,000", "16,000"), /usage total/],
     ["a wrong percentage", good.replace("150%", "160%"), /percentage/],
     ["an extra figure", `${good}\nPro costs $499 a month.`, /figure the run does not know \(499\)/],

@@ -14,7 +14,8 @@ describeEachBackend("auth over HTTP", (backend) => {
   let server: TestServer;
   beforeAll(async () => {
     server = await startTestServer(backend, {
-      env: { API_KEYS: `acme=${ACME_KEY},globex=${GLOBEX_KEY}` },
+      // This file tries ~60 wrong keys on purpose: sign-in-limit.test.ts covers the limit.
+      env: { API_KEYS: `acme=${ACME_KEY},globex=${GLOBEX_KEY}`, SIGN_IN_FAILURE_LIMIT: "1000" },
     });
   });
   afterAll(() => server.close());

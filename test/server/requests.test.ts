@@ -131,4 +131,43 @@ describeEachBackend("POST /v1/requests (a model on loopback)", (backend) => {
     });
     expect(fake.calls().length).toBeGreaterThanOrEqual(1);
   });
+
+  it("a repeat with the same Idempotency-Key answers the first run: no model or Polar call", async () => {
+    const reading = (summary: string) => ({
+      output: {
+        workflow: "overage-remediation",
+        customer_reference: "external_usr_881",
+        current_product: "Starter",
+        upgrade_product: "Pro",
+        limit: 10_000,
+        summary,
+      },
+    });
+    // A model words its summary differently each time: the key must not depend on it.
+    fake.script({ request_routing: [reading("Offer Pro."), reading("Upgrade them to Pro.")] });
+    const key = { "idempotency-key": `requests-${Date.now()}` };
+    const body = { request: scenario1, metadata: { ticket: "T-9" } };
+    const first = await server.call("POST", "/v1/requests", { body, headers: key });
+    expect(first.status).toBe(201);
+    const modelCalls = fake.calls().length;
+    const polarCalls = server.simulator.requests().length;
+
+    const again = await server.call("POST", "/v1/requests", {
+      body: { ...body, wait: false },
+      headers: key,
+    });
+    expect(again.status).toBe(200);
+    expect(again.json.run_id).toBe(first.json.run_id);
+    expect(fake.calls()).toHaveLength(modelCalls);
+    expect(server.simulator.requests()).toHaveLength(polarCalls);
+
+    const other = await server.call("POST", "/v1/requests", {
+      body: { ...body, request: `${scenario1} Thanks.` },
+      headers: key,
+    });
+    expect(other.status).toBe(422);
+    expect(other.json.type).toMatch(/idempotency-key-reused$/);
+    expect(fake.calls()).toHaveLength(modelCalls);
+    expect(server.simulator.requests()).toHaveLength(polarCalls);
+  });
 });

@@ -153,6 +153,28 @@ describeEachBackend("run registry", (backend) => {
     expect(both.runs.map((r) => [r.workflow, r.status])).toEqual([["b", "queued"]]);
   });
 
+  test("list filters by the input's customer: its external id or Polar id, exactly", async () => {
+    const tenant = newTenant();
+    const polarId = randomUUID();
+    for (const customer of [
+      { external_id: "usr_1" },
+      { id: polarId },
+      { external_id: "usr_10" },
+      { external_id: "usr_1'); --" },
+    ]) {
+      await runs.create({ tenant, workflow: "a", input: { customer }, metadata: {} });
+    }
+    await runs.create({ tenant, workflow: "a", input: {}, metadata: {} });
+    const customers = async (customer: string) =>
+      (await runs.list({ tenant, customer, limit: 10 })).runs.map(
+        (run) => (run.input as { customer?: unknown }).customer,
+      );
+    expect(await customers("usr_1")).toEqual([{ external_id: "usr_1" }]);
+    expect(await customers(polarId)).toEqual([{ id: polarId }]);
+    expect(await customers("usr_1'); --")).toEqual([{ external_id: "usr_1'); --" }]);
+    expect(await customers("usr")).toEqual([]);
+  });
+
   test("cursor pagination over 250 runs has no gaps or repeats, even with inserts between pages", async () => {
     const tenant = newTenant();
     const created: RunRecord[] = [];

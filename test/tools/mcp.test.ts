@@ -191,4 +191,65 @@ describeEachBackend("MCP", (backend) => {
       11,
     );
   });
+
+  test("bad params are -32602 in our words, never a library's or the database's; nothing runs", async () => {
+    const rpc = async (body: unknown) => {
+      const response = await fetch(`${server.url}/mcp`, {
+        method: "POST",
+        headers: {
+          "content-type": "application/json",
+          accept: "application/json, text/event-stream",
+          authorization: `Bearer ${AGENT_KEY}`,
+        },
+        body: JSON.stringify(body),
+      });
+      return { status: response.status, json: (await response.json()) as any };
+    };
+    const call = (params: unknown, id = 7) =>
+      rpc({ jsonrpc: "2.0", id, method: "tools/call", params });
+    const write = { name: "ingest_event", arguments: { customer: ADA, name: "api_request" } };
+    const runsBefore = (await server.call("GET", "/v1/runs?limit=100", { key: AGENT_KEY })).json
+      .runs;
+    server.simulator.clearRequests();
+    const cases: [unknown, string][] = [
+      [{ ...write, _meta: { [IDEMPOTENCY_META_KEY]: "k".repeat(256) } }, IDEMPOTENCY_META_KEY],
+      // PostgreSQL's btree refuses an index entry this long: its message must not reach anyone.
+      [{ ...write, _meta: { [IDEMPOTENCY_META_KEY]: "k".repeat(8_000) } }, IDEMPOTENCY_META_KEY],
+      [{ ...write, _meta: { [IDEMPOTENCY_META_KEY]: "" } }, IDEMPOTENCY_META_KEY],
+      [{ ...write, _meta: { [IDEMPOTENCY_META_KEY]: 5 } }, IDEMPOTENCY_META_KEY],
+      [{ name: "get_customer", arguments: [ADA] }, "params.arguments"],
+      [{ name: "get_customer", arguments: "customer=ada" }, "params.arguments"],
+      [{ name: "get_customer", arguments: null }, "params.arguments"],
+      [{ arguments: {} }, "params.name"],
+      ["get_customer", "params"],
+    ];
+    for (const [params, path] of cases) {
+      const { status, json } = await call(params);
+      expect(status, JSON.stringify(params).slice(0, 80)).toBe(200);
+      expect(json).toMatchObject({ jsonrpc: "2.0", id: 7, error: { code: -32602 } });
+      expect(json.error.message).toContain(path);
+      expect(json.error.message).not.toMatch(/zod|invalid_type|btree|index row|"code"/i);
+    }
+    // A batch with one bad call runs none of its calls.
+    const batch = await rpc([
+      { jsonrpc: "2.0", id: 1, method: "tools/call", params: write },
+      { jsonrpc: "2.0", id: 2, method: "tools/call", params: { ...write, arguments: 1 } },
+    ]);
+    expect(batch.json.map((answer: any) => [answer.id, answer.error.code])).toEqual([
+      [1, -32602],
+      [2, -32602],
+    ]);
+    expect(server.simulator.requests()).toEqual([]);
+    const runsAfter = (await server.call("GET", "/v1/runs?limit=100", { key: AGENT_KEY })).json
+      .runs;
+    expect(runsAfter).toHaveLength(runsBefore.length);
+
+    // At the limit, the key works like REST's.
+    const client = await connect();
+    const fine = await client.callTool({
+      ...write,
+      _meta: { [IDEMPOTENCY_META_KEY]: "k".repeat(255) },
+    });
+    expect(fine.structuredContent).toMatchObject({ status: "pending_approval" });
+  });
 });

@@ -91,7 +91,13 @@ describeEachBackend("overage-remediation", (backend) => {
     expect(output.checkout?.url).toMatch(/^https?:\/\//);
 
     expect(output.email?.generated_by).toBe("template");
-    for (const figure of ["15,000", "150%", "10,000", "/v1/search: 7,000", output.checkout!.url]) {
+    for (const figure of [
+      "15,000",
+      "150%",
+      "10,000",
+      '"/v1/search": 7,000',
+      output.checkout!.url,
+    ]) {
       expect(output.email?.body).toContain(figure);
     }
   });

@@ -20,6 +20,26 @@ const faultsBody = z.strictObject({
   seed: z.int().optional(),
 });
 
+const crowdBody = z
+  .strictObject({
+    customers: z.int().min(1).max(100_000),
+    over: z.int().min(0),
+    key: z
+      .string()
+      .regex(/^[a-z0-9-]{1,40}$/)
+      .optional(),
+  })
+  .refine((spec) => spec.over <= spec.customers, {
+    path: ["over"],
+    message: "at most `customers`",
+  });
+
+const webhooksBody = z.strictObject({
+  url: z.url({ protocol: /^https?$/ }).nullable(),
+  secret: z.string().min(1),
+  debounce_ms: z.int().min(0).max(3_600_000).optional(),
+});
+
 export function controlRoutes(app: FastifyInstance, controls: SimulatorControls): void {
   app.get("/__simulator/requests", async () => ({ requests: controls.requests() }));
 
@@ -33,6 +53,20 @@ export function controlRoutes(app: FastifyInstance, controls: SimulatorControls)
   app.post("/__simulator/faults", async (request) =>
     controls.setFaults(parseBody(faultsBody, request.body)),
   );
+
+  app.post("/__simulator/crowd", async (request) => ({
+    over: controls.addCrowd(parseBody(crowdBody, request.body)),
+  }));
+
+  app.post("/__simulator/webhooks", async (request) => {
+    const body = parseBody(webhooksBody, request.body);
+    controls.setWebhookEndpoint(
+      body.url === null
+        ? null
+        : { url: body.url, secret: body.secret, debounceMs: body.debounce_ms },
+    );
+    return { url: body.url };
+  });
 
   app.post("/__simulator/reset", async () => {
     controls.reset();

@@ -160,27 +160,29 @@ export function meterRoutes(app: FastifyInstance, { store }: RouteContext): void
     const meters = store.meters.filter(
       (meter) => meterIds === undefined || meterIds.includes(meter.id),
     );
+    // Balances for every row (to filter and sort); the JSON only for the page answered.
     const rows = customers.flatMap((customer) =>
       meters.flatMap((meter) => {
-        const json = customerMeterJson(store, customer, meter);
-        return json === null ? [] : [{ json, customer, meter }];
+        const balance = store.customerMeter(customer, meter);
+        return balance === null ? [] : [{ balance, customer, meter }];
       }),
     );
-    type Row = (typeof rows)[number];
-    const number = (row: Row, key: string) => row.json[key] as number;
     const sorted = sortRecords(rows, sorting, {
-      created_at: (row) => row.json.created_at as string,
-      modified_at: (row) => row.json.modified_at as string | null,
+      created_at: (row) => row.customer.created_at,
+      modified_at: (row) => row.balance.since,
       customer_id: (row) => row.customer.id,
       customer_name: (row) => row.customer.name,
       meter_id: (row) => row.meter.id,
       meter_name: (row) => row.meter.name,
-      consumed_units: (row) => number(row, "consumed_units"),
-      credited_units: (row) => number(row, "credited_units"),
-      balance: (row) => number(row, "balance"),
+      consumed_units: (row) => row.balance.consumed_units,
+      credited_units: (row) => row.balance.credited_units,
+      balance: (row) => row.balance.balance,
     });
     const result = paginate(sorted, page, limit);
-    return { ...result, items: result.items.map((row) => row.json) };
+    return {
+      ...result,
+      items: result.items.map((row) => customerMeterJson(store, row.customer, row.meter)),
+    };
   });
 
   app.get("/v1/customer-meters/:id", async (request) => {
