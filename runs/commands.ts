@@ -116,6 +116,7 @@ export class RunCommands {
       input: parsed.data,
       metadata: request.metadata,
       request_hash: fingerprint,
+      started_by: options.actor?.name ?? null,
     };
   }
 

@@ -102,7 +102,7 @@ export class RunWriteJournal implements WriteJournal {
 
 /**
  * Who a run's writes act for: the last person who approved it; with approval off, whoever
- * started it — `watch:<name>` for a usage watch, else the tenant.
+ * started it — `watch:<name>` for a usage watch, else the starting key's name (or the tenant).
  */
 export async function writeActor(record: RunRecord, answers: AnswerLog): Promise<string> {
   const approved = (await answers.forRuns([record.run_id])).findLast(
@@ -110,5 +110,6 @@ export async function writeActor(record: RunRecord, answers: AnswerLog): Promise
   );
   if (approved) return approved.answered_by;
   const watch = (record.metadata as { watch?: unknown }).watch;
-  return typeof watch === "string" && watch !== "" ? `watch:${watch}` : record.tenant;
+  if (typeof watch === "string" && watch !== "") return `watch:${watch}`;
+  return record.started_by ?? record.tenant;
 }

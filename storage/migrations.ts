@@ -192,6 +192,8 @@ const MIGRATIONS: ReadonlyArray<(d: SqlDialect) => string[]> = [
       // Checkpoint retention: when a finished run kept only its final checkpoint; and which
       // replica prunes now (one at a time).
       `ALTER TABLE ${d.table("runs")} ADD COLUMN checkpoints_pruned_at ${d.timestampType}`,
+      // Who started a run: the actor of its writes when it runs with approval off.
+      `ALTER TABLE ${d.table("runs")} ADD COLUMN started_by TEXT`,
       `CREATE TABLE ${d.table("maintenance_leases")} (
         name TEXT PRIMARY KEY,
         owner TEXT NOT NULL,

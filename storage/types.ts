@@ -44,6 +44,8 @@ export interface RunRecord {
   lease_generation: number;
   /** ISO 8601; after it, any replica may claim the run. */
   lease_expires_at: string | null;
+  /** The name of the key that started the run (null: started by the service itself). */
+  started_by: string | null;
   /** ISO 8601, millisecond precision, UTC. */
   created_at: string;
   updated_at: string;
@@ -232,6 +234,8 @@ export interface NewRun {
   status?: RunStatus;
   idempotency_key?: string | null;
   request_hash?: string | null;
+  /** The starting key's name, for the audit trail. */
+  started_by?: string | null;
 }
 
 /**

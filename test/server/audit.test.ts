@@ -62,7 +62,7 @@ describeEachBackend("audit trail", (backend) => {
       [approved.run_id, "answer", "approved", "ada"],
       [approved.run_id, "polar_write", "checkout.create", "ada"],
       [rejected.run_id, "answer", "rejected", "ada"],
-      [auto.run_id, "polar_write", "checkout.create", "acme"],
+      [auto.run_id, "polar_write", "checkout.create", "ada"],
     ]);
     expect(entries[0].detail).toMatchObject({ node: "approve_checkout", note: "fine by me" });
     expect(entries[1]).toMatchObject({
