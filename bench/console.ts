@@ -147,7 +147,7 @@ export async function benchConsole(options: { quick: boolean }): Promise<Row[]> 
         metric: "approvals page weight, cold",
         value: round(bytes / 1024, 1),
         unit: "KB",
-        how: `bytes transferred (${requests} requests, uncompressed, cache disabled) until the first card's chart shows`,
+        how: `${repeats} approvals waiting; bytes transferred (${requests} requests, uncompressed, cache disabled) until the first card's chart shows`,
       },
       {
         section: "console",

@@ -33,7 +33,7 @@ describeEachBackend("stale answers", (backend) => {
     const before = await server.call("GET", `/v1/runs/${runId}/checkpoints?limit=100`);
 
     const get = runs.get.bind(runs);
-    runs.get = async (...args) => {
+    runs.get = async () => {
       runs.get = get;
       return stale;
     };
