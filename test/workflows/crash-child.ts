@@ -40,8 +40,10 @@ function haltAtWrites(target: PolarGateway): PolarGateway {
   return new Proxy(target, {
     get(inner, property, receiver) {
       const value = Reflect.get(inner, property, receiver);
-      if (property === "withSignal") {
-        return (signal: AbortSignal | undefined) => haltAtWrites(inner.withSignal(signal));
+      // The run's own views (its signal, its write guard) halt too.
+      if (property === "withSignal" || property === "guardingWrites") {
+        return (...args: unknown[]) =>
+          haltAtWrites((value as (...a: unknown[]) => PolarGateway).apply(inner, args));
       }
       if (typeof value !== "function" || !writes.has(String(property))) return value;
       return async (...args: unknown[]) => {
