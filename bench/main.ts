@@ -5,6 +5,7 @@
 import { writeFile } from "node:fs/promises";
 import { cpus, totalmem } from "node:os";
 import { join } from "node:path";
+import { benchAudit } from "./audit.ts";
 import { benchConsole } from "./console.ts";
 import { benchDurability } from "./durability.ts";
 import { benchHttp } from "./http.ts";
@@ -22,6 +23,7 @@ const sections: [string, (options: { quick: boolean }) => Promise<Row[]>][] = [
   ["http", benchHttp],
   ["usage", benchUsage],
   ["writes", benchWrites],
+  ["audit", benchAudit],
   ["replicas", benchReplicas],
   ["pg-restarts", benchPgRestarts],
   ["sweep", benchSweep],

@@ -93,9 +93,15 @@ export const auditRoutes: FastifyPluginAsyncZod = async (app) => {
           if (gone) break;
           // Backpressure: memory stays constant however many entries there are.
           if (!response.write(`${JSON.stringify(entry)}\n`)) {
-            await new Promise((resolve) => {
-              response.once("drain", resolve);
-              response.once("close", resolve);
+            // Both listeners go once either fires: one left per wait would pile up over a long export.
+            await new Promise<void>((resolve) => {
+              const done = () => {
+                response.off("drain", done);
+                response.off("close", done);
+                resolve();
+              };
+              response.on("drain", done);
+              response.on("close", done);
             });
           }
         }

@@ -1,6 +1,6 @@
 /**
  * The audit trail over HTTP: who approved or rejected what (with the note), every Polar write
- * with its actor, status and Polar's object id; pages and the NDJSON export agree; a tenant
+ * with its actor, status and Polar's object id; pages and the NDJSON export agree (over a few thousand entries too); a tenant
  * sees only its own entries.
  */
 import { randomUUID } from "node:crypto";
@@ -116,5 +116,54 @@ describeEachBackend("audit trail", (backend) => {
 
     const globex = await server.call("GET", "/v1/audit", { key: GLOBEX_KEY });
     expect(globex.json.entries).toEqual([]);
+  });
+
+  test("a few thousand entries: the NDJSON export equals the pages, entry for entry", async () => {
+    const waiting = await startRun(true);
+    // Many answers a millisecond apart and in ties, so pages end inside runs of equal times.
+    const start = Date.parse("2026-06-01T00:00:00Z");
+    const ANSWERS = 3_000;
+    for (let from = 0; from < ANSWERS; from += 100) {
+      await Promise.all(
+        Array.from({ length: 100 }, (_, offset) =>
+          server.storage.answers.record("acme", {
+            run_id: waiting.run_id,
+            interrupt_id: `bulk-${from + offset}`,
+            node: "approve_checkout",
+            kind: "approval",
+            action: "approved",
+            answered_by: "ada",
+            answered_at: new Date(start + Math.floor((from + offset) / 3)).toISOString(),
+            note: null,
+            resume: { approved: true },
+          }),
+        ),
+      );
+    }
+
+    const paged: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const page: any = await server.call(
+        "GET",
+        `/v1/audit?limit=100${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`,
+        asAda,
+      );
+      expect(page.status).toBe(200);
+      paged.push(...page.json.entries.map((entry: any) => entry.id));
+      cursor = page.json.next_cursor;
+    } while (cursor);
+    const exported = await server.call("GET", "/v1/audit", {
+      ...asAda,
+      headers: { accept: "application/x-ndjson" },
+    });
+    const ids = exported.text
+      .trim()
+      .split("\n")
+      .map((line) => JSON.parse(line).id);
+    expect(paged.length).toBeGreaterThanOrEqual(ANSWERS);
+    expect(new Set(paged).size).toBe(paged.length);
+    expect(ids.length).toBe(paged.length);
+    expect(ids).toEqual(paged);
   });
 });

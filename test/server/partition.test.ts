@@ -1,11 +1,14 @@
 /**
- * A network partition while a Polar write is in flight (DESIGN §11, docs/writes.md). Two
+ * A network partition while a write node waits before sending (DESIGN §11, docs/writes.md). Two
  * replicas (`server/main.ts` processes) on one PostgreSQL schema; R1 reaches PostgreSQL through
  * a TCP proxy in this test, and Polar through an HTTP relay that notes when each of its requests
- * arrived. The moment R1 sends its first checkout, the proxy is blackholed: packets are dropped,
- * sockets stay open — R1's statements neither answer nor fail. R1's checkout still reaches Polar,
- * but its answer cannot be recorded; R2 takes the runs over once their leases lapse. Across all
- * runs: one checkout per run, and no write of R1's reached Polar after its lease could have lapsed.
+ * arrived. R1's first checkout is journaled, then Polar's budget is spent: the relay answers it
+ * 429 with a `retry-after` longer than the lease, and the proxy is blackholed at that moment
+ * (packets dropped, sockets open: R1's statements neither answer nor fail). R1 waits inside the
+ * node while its lease lapses and R2 takes the run over, finds no checkout at Polar and creates
+ * it. When R1's wait ends, its resend must not leave: without the fence it would be a second
+ * checkout. Across all runs: one checkout per run, and no write of R1's reached Polar after its
+ * lease could have lapsed.
  */
 import { randomUUID } from "node:crypto";
 import { createServer, request as httpRequest, type IncomingMessage } from "node:http";
@@ -23,6 +26,8 @@ if (!databaseUrl) console.warn("TEST_DATABASE_URL is not set: skipping the parti
 
 const RUNS = 12;
 const LEASE_SECONDS = 3;
+/** Longer than the lease plus R2's takeover, so that R2 writes while R1 still waits. */
+const RETRY_AFTER_SECONDS = 10;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** A TCP proxy to PostgreSQL that can be blackholed: it keeps every socket, forwards nothing. */
@@ -60,18 +65,28 @@ async function startBlackholeProxy(target: { host: string; port: number }) {
   };
 }
 
-/** An HTTP relay to Polar noting every request's arrival; `onCheckout` runs before forwarding. */
-async function startPolarRelay(target: string, onCheckout: () => void) {
+/**
+ * An HTTP relay to Polar noting every request's arrival; `onCheckout` runs before forwarding and
+ * may answer the checkout itself with a 429 (Polar's budget spent) instead.
+ */
+async function startPolarRelay(target: string, onCheckout: () => "rate-limit" | "forward") {
   const arrivals: { path: string; method: string; at: number; key: string | null }[] = [];
   const server = createServer(async (incoming: IncomingMessage, outgoing) => {
     const chunks: Buffer[] = [];
     for await (const chunk of incoming) chunks.push(chunk as Buffer);
     const body = Buffer.concat(chunks);
     const isCheckout = incoming.method === "POST" && /^\/v1\/checkouts\/?$/.test(incoming.url!);
-    if (isCheckout) onCheckout();
     let key: string | null = null;
     if (isCheckout) key = JSON.parse(body.toString()).metadata?.polar_flows_key ?? null;
     arrivals.push({ path: incoming.url!, method: incoming.method!, at: Date.now(), key });
+    if (isCheckout && onCheckout() === "rate-limit") {
+      outgoing.writeHead(429, {
+        "content-type": "application/json",
+        "retry-after": String(RETRY_AFTER_SECONDS),
+      });
+      outgoing.end(JSON.stringify({ error: "TooManyRequests", detail: "Rate limit exceeded" }));
+      return;
+    }
     const url = new URL(incoming.url!, target);
     const upstream = httpRequest(
       url,
@@ -90,7 +105,7 @@ async function startPolarRelay(target: string, onCheckout: () => void) {
 }
 
 describe.skipIf(!databaseUrl)(
-  "a replica cut off from PostgreSQL mid-write",
+  "a replica cut off from PostgreSQL while a write waits to be sent",
   { timeout: 120_000 },
   () => {
     const schema = `partition_${randomUUID().replaceAll("-", "")}`;
@@ -113,10 +128,11 @@ describe.skipIf(!databaseUrl)(
         port: Number(target.port || 5432),
       });
       relay = await startPolarRelay(simulator.url, () => {
-        if (cutAt !== 0) return;
+        if (cutAt !== 0) return "forward";
         cutAt = Date.now();
         leasesAtCut = r1Leases();
         proxy.blackhole();
+        return "rate-limit";
       });
     });
     afterAll(async () => {
@@ -151,7 +167,7 @@ describe.skipIf(!databaseUrl)(
       return new Map(rows.map((row) => [row.run_id, (row.lease_expires_at as Date).getTime()]));
     }
 
-    test("one checkout per run; none of R1's after its lease could have lapsed", async () => {
+    test("R1 waiting for budget while its lease lapses never sends; one checkout per run", async () => {
       const proxied = new URL(databaseUrl!);
       proxied.hostname = "127.0.0.1";
       proxied.port = String(proxy.port);
@@ -194,17 +210,22 @@ describe.skipIf(!databaseUrl)(
       }
       expect([...settled.values()].map((run) => run.status)).toEqual(runIds.map(() => "completed"));
 
+      // R1's wait for Polar's budget ends only now: give its resend the time to leave, if it would.
+      await sleep(Math.max(0, cutAt + (RETRY_AFTER_SECONDS + 3) * 1000 - Date.now()));
       const requests = simulator.requests();
       const duplicates = runIds.filter(
         (runId) => checkoutsCreatedFor(requests, runId).length !== 1,
       );
       expect(duplicates).toEqual([]);
 
+      // The write R1 held back: answered 429 by the relay, then never sent again by R1.
+      const [heldBack, ...r1Writes] = relay.arrivals.filter((arrival) => arrival.key !== null);
+      expect(heldBack!.at).toBeLessThanOrEqual(cutAt);
+      const resent = r1Writes.filter((write) => write.key === heldBack!.key);
+      expect(resent).toEqual([]);
       // Every checkout R1 sent reached Polar before its run's lease, as PostgreSQL had it when
       // R1 was cut off, could lapse.
       const leases = await leasesAtCut!;
-      const r1Writes = relay.arrivals.filter((arrival) => arrival.key !== null);
-      expect(r1Writes.length).toBeGreaterThan(0);
       for (const write of r1Writes) {
         const expiry = leases.get(write.key!);
         expect(expiry, `R1 wrote for run ${write.key} it did not hold at the cut`).toBeDefined();
@@ -212,8 +233,9 @@ describe.skipIf(!databaseUrl)(
       }
       const takenOver = [...leases.keys()].filter((runId) => runIds.includes(runId));
       const takeoverMs = Math.max(...takenOver.map((runId) => settled.get(runId)!.at - cutAt));
+      const heldBackDoneMs = settled.get(heldBack!.key!)!.at - cutAt;
       console.log(
-        `partition: ${runIds.length} runs, ${r1Writes.length} checkout(s) sent by R1 (the one in flight at the cut included), ${takenOver.length} run(s) taken over by R2 within ${takeoverMs} ms of the cut, 0 duplicates`,
+        `partition: ${runIds.length} runs, ${takenOver.length} run(s) taken over by R2 within ${takeoverMs} ms of the cut (the held-back one completed by R2 ${heldBackDoneMs} ms after it, R1 still waiting ${RETRY_AFTER_SECONDS} s for budget), R1's resend after the wait: ${resent.length}, other R1 checkouts: ${r1Writes.length}, duplicates: ${duplicates.length}`,
       );
     });
   },
