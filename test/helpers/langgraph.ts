@@ -17,7 +17,7 @@ export const LANGGRAPH_KEYS = [
 export const OVERAGE = "overage-remediation";
 /**
  * The graph's input (what LangGraph's own server takes for this graph too): Scenario 1 on the
- * meter path, 8 Polar calls per run, so runs stay quick on a slow simulator.
+ * meter path, 4 Polar calls per run, so runs stay quick on a slow simulator.
  */
 export const GRAPH_INPUT = {
   input: {

@@ -16,8 +16,8 @@ import {
 } from "../helpers/langgraph.ts";
 import { startTestServer, type TestServer } from "../helpers/server.ts";
 
-/** Each Polar answer takes this long: a run makes 8 calls, so it takes seconds to reach its interrupt. */
-const POLAR_LATENCY_MS = 250;
+/** Each Polar answer takes this long: a run makes 4 calls, so it takes seconds to reach its interrupt. */
+const POLAR_LATENCY_MS = 600;
 
 describe("LangGraph API: busy threads and long waits", () => {
   const backend = sqliteBackend();
