@@ -21,6 +21,8 @@ export interface PrunerOptions {
 
 /** Batches per tick at most: a backlog drains over several ticks, never in one long burst. */
 const BATCHES_PER_TICK = 10;
+/** How long a pruning turn holds if its replica dies mid-tick (a tick's batches take far less). */
+const TURN_MS = 60_000;
 
 export class CheckpointPruner {
   readonly #options: PrunerOptions;
@@ -68,13 +70,17 @@ export class CheckpointPruner {
           finishedBeforeMs: retentionMs,
           limit: batch,
           owner,
-          leaseMs: 5 * 60_000,
+          leaseMs: TURN_MS,
         });
         if (pruned.runs > 0) log.debug(pruned, "pruned the checkpoints of finished runs");
         if (pruned.runs < batch) return;
       }
     } catch (error) {
       log.warn({ err: error }, "could not prune checkpoints; trying again later");
+    } finally {
+      // The turn is held for one tick only: a replica that stops or dies mid-tick blocks the
+      // others for at most the turn's lease.
+      await retention.release(owner).catch(() => {});
     }
   }
 }

@@ -50,6 +50,14 @@ export class SqlCheckpointRetention implements CheckpointRetention {
     return { runs: due.length, checkpoints };
   }
 
+  /** Gives the pruning turn back, so another replica need not wait for it to lapse. */
+  async release(owner: string): Promise<void> {
+    await this.#client.query(
+      `DELETE FROM ${this.#d.table("maintenance_leases")} WHERE name = ? AND owner = ?`,
+      [LEASE_NAME, owner],
+    );
+  }
+
   /** Rows and bytes of a run's checkpoints (checkpoints, channel blobs, pending writes). */
   async footprint(runId: string): Promise<{ rows: number; bytes: number }> {
     const d = this.#d;

@@ -198,6 +198,8 @@ export interface CheckpointRetention {
     owner: string;
     leaseMs: number;
   }): Promise<{ runs: number; checkpoints: number }>;
+  /** Gives the pruning turn back (at the end of each tick), if `owner` holds it. */
+  release(owner: string): Promise<void>;
   /** Rows and bytes a run's checkpoints take. */
   footprint(runId: string): Promise<{ rows: number; bytes: number }>;
 }

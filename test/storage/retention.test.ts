@@ -91,11 +91,13 @@ describeEachBackend("checkpoint retention", (backend) => {
       output: { outcome: "checkout_created" },
     });
 
-    // Pruned once: a second pass finds nothing more to do for that run.
+    // Replica-a gives its turn back (each tick ends so), and replica-b prunes at once. Pruned
+    // once: this second pass finds nothing more to do for the first run.
+    await storage.retention.release("replica-a");
     const again = await storage.retention.prune({
       finishedBeforeMs: 0,
       limit: 10,
-      owner: "replica-a",
+      owner: "replica-b",
       leaseMs: 60_000,
     });
     expect(again.runs).toBe(1); // the resumed run, now finished
