@@ -15,6 +15,8 @@ const PAGE = 200;
  * id order. Ids above the cursor as it was this long ago are read again (each sent once).
  */
 const LATE_COMMIT_MS = 2_000;
+/** Reads at most this often: a busy store notifies per event, and every open stream reads. */
+const MIN_READ_GAP_MS = 100;
 
 export interface TenantEventStream {
   events: RunEvents;
@@ -44,6 +46,7 @@ export async function streamTenantEvents(stream: TenantEventStream): Promise<voi
   /** Ids sent above that oldest cursor. */
   const sent = new Set<number>();
   let notified = false;
+  let lastReadAt = 0;
   let wake = () => {};
   const unsubscribe = events.subscribeAll((event) => {
     if (event?.type === "node") return;
@@ -54,8 +57,11 @@ export async function streamTenantEvents(stream: TenantEventStream): Promise<voi
   stop.addEventListener("abort", onStop);
   try {
     while (!stop.aborted) {
+      const gap = lastReadAt + MIN_READ_GAP_MS - Date.now();
+      if (gap > 0) await new Promise((resolve) => setTimeout(resolve, gap));
       notified = false;
       const now = Date.now();
+      lastReadAt = now;
       while (cursors.length > 0 && now - cursors[0]!.at > LATE_COMMIT_MS) cursors.shift();
       cursors.push({ at: now, id: last });
       let cursor = cursors[0]!.id;

@@ -3,6 +3,7 @@
  * across replicas (PostgreSQL), resumable with Last-Event-ID; other tenants' events never appear.
  */
 import { randomUUID } from "node:crypto";
+import pg from "pg";
 import { afterAll, beforeAll, expect, test } from "vitest";
 import { describeEachBackend } from "../helpers/backends.ts";
 import { OVERAGE_INPUT } from "../helpers/scenarios.ts";
@@ -134,6 +135,51 @@ describeEachBackend("the tenant event stream", (backend) => {
     expect(resumed.events.some((e) => e.event === "answer")).toBe(true);
     await Promise.all([acme.close(), globex.close(), resumed.close()]);
   });
+
+  test.runIf(backend.kind === "postgres")(
+    "an event committed after one with a higher id still arrives",
+    async () => {
+      const run = await start(ACME);
+      const stream = await openStream(server, ACME);
+      const client = new pg.Client({ connectionString: process.env.TEST_DATABASE_URL });
+      await client.connect();
+      try {
+        const { rows: schemas } = await client.query<{ table_schema: string }>(
+          "SELECT table_schema FROM information_schema.tables WHERE table_name = 'runs'",
+        );
+        let schema = "";
+        for (const { table_schema } of schemas) {
+          const found = await client.query(
+            `SELECT 1 FROM "${table_schema}".runs WHERE run_id = $1`,
+            [run.json.run_id],
+          );
+          if (found.rowCount) schema = table_schema;
+        }
+        // Takes an id now, commits after the cancel's status event (a higher id) is streamed.
+        await client.query("BEGIN");
+        const { rows } = await client.query<{ event_id: string }>(
+          `INSERT INTO "${schema}".run_events (run_id, type, data, created_at)
+           VALUES ($1, 'answer', '{"late": true}', now()) RETURNING event_id`,
+          [run.json.run_id],
+        );
+        const cancelled = await replica.call("POST", `/v1/runs/${run.json.run_id}/cancel`, {
+          key: ACME,
+        });
+        expect(cancelled.json.status).toBe("cancelled");
+        const higher = await eventually(async () =>
+          stream.events.find((e) => e.event === "status" && e.data.status === "cancelled"),
+        );
+        expect(Number(higher.id)).toBeGreaterThan(Number(rows[0]!.event_id));
+        await client.query("COMMIT");
+        const late = await eventually(async () => stream.events.find((e) => e.data.late === true));
+        expect(late.id).toBe(rows[0]!.event_id);
+        expect(stream.events.filter((e) => e.id === late.id)).toHaveLength(1);
+      } finally {
+        await client.end();
+        await stream.close();
+      }
+    },
+  );
 
   test("the stream needs a key and a well-formed Last-Event-ID", async () => {
     const anonymous = await fetch(`${server.url}/v1/events`);
