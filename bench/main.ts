@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { benchConsole } from "./console.ts";
 import { benchDurability } from "./durability.ts";
 import { benchHttp } from "./http.ts";
+import { benchLangGraph } from "./langgraph.ts";
 import { benchPgRestarts } from "./pg-chaos.ts";
 import { benchReplicas } from "./replicas.ts";
 import type { Row } from "./support.ts";
@@ -23,6 +24,7 @@ const sections: [string, (options: { quick: boolean }) => Promise<Row[]>][] = [
   ["pg-restarts", benchPgRestarts],
   ["sweep", benchSweep],
   ["console", benchConsole],
+  ["langgraph", benchLangGraph],
 ];
 const only = process.argv.find((arg) => arg.startsWith("--only="))?.slice("--only=".length);
 

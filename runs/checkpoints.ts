@@ -65,7 +65,10 @@ export async function checkpointState(
   if (!(await checkpointer.getTuple(config))) {
     throw new NotFoundError(`Run ${runId} has no checkpoint ${checkpointId}.`);
   }
-  const snapshot = await graph.getState(config);
+  return stateOf(await graph.getState(config));
+}
+
+function stateOf(snapshot: StateSnapshot): CheckpointState {
   return {
     checkpoint_id: checkpointIdOf(snapshot),
     parent_checkpoint_id: parentCheckpointId(snapshot),
@@ -81,6 +84,16 @@ export async function checkpointState(
     ),
     created_at: snapshot.createdAt ?? "",
   };
+}
+
+/** The state at the run's latest checkpoint; null before its first one. */
+export async function latestCheckpointState(
+  graph: CompiledWorkflow,
+  runId: string,
+): Promise<CheckpointState | null> {
+  const snapshot = await graph.getState(threadConfig(runId));
+  if (snapshot.config.configurable?.checkpoint_id === undefined) return null;
+  return stateOf(snapshot);
 }
 
 /** Whether the run has stored any checkpoint yet. */

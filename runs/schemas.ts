@@ -147,7 +147,10 @@ export interface StartOptions {
   internal?: boolean;
   /** The caller's key; only an approver may start a run with `require_approval: false`. */
   actor?: Actor;
-  /** The new run's id, chosen by the caller (a ledger that recorded it first); default random. */
+  /**
+   * The new run's id, chosen by the caller (a ledger that recorded it first, a LangGraph thread
+   * created before its first run); default random.
+   */
   runId?: string;
 }
 

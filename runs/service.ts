@@ -14,12 +14,18 @@ import type { ServiceDeps } from "../nodes/context.ts";
 import {
   InvalidCursorError,
   isStoreUnavailable,
+  type RunEvent,
   type RunRecord,
   type Storage,
 } from "../storage/index.ts";
-import { type CheckpointPage, checkpointHistory, checkpointState } from "./checkpoints.ts";
+import {
+  type CheckpointPage,
+  checkpointHistory,
+  checkpointState,
+  latestCheckpointState,
+} from "./checkpoints.ts";
 import { RunCommands } from "./commands.ts";
-import { InvalidInputError } from "./errors.ts";
+import { InvalidInputError, UnknownWorkflowError } from "./errors.ts";
 import { RunEvents } from "./events.ts";
 import { RunExecution } from "./execution.ts";
 import { findRun, viewOf } from "./records.ts";
@@ -68,10 +74,19 @@ export interface EventStreamOptions {
   after: number;
   /** Gets each event as server-sent-event text, and keep-alive comments. */
   write: (chunk: string) => void;
+  /** How an event reads as text (default: this API's own `id`/`event`/`data` form). */
+  format?: (event: RunEvent) => string;
   /** The caller went away. */
   stop: AbortSignal;
   keepAliveMs: number;
 }
+
+/** A workflow's graph as LangGraph serializes it. */
+export type GraphDrawing = {
+  nodes: Record<string, unknown>[];
+  edges: Record<string, unknown>[];
+  [key: string]: unknown;
+};
 
 export class RunService {
   readonly #storage: RunServiceOptions["storage"];
@@ -79,6 +94,7 @@ export class RunService {
   readonly #graphs: WorkflowGraphs;
   readonly #execution: RunExecution;
   readonly #commands: RunCommands;
+  readonly #waiter: RunWaiter;
   /** Aborted at shutdown: waiting requests answer with the run as it is; streams end. */
   readonly #closing = new AbortController();
 
@@ -101,20 +117,21 @@ export class RunService {
       ...(options.onSettled ? { onSettled: options.onSettled } : {}),
       closing: this.#closing.signal,
     });
+    this.#waiter = new RunWaiter({
+      runs: storage.runs,
+      events: this.#events,
+      answers: storage.answers,
+      waitMs: options.waitMs,
+      pollMs: queue.pollMs,
+      closing: this.#closing.signal,
+    });
     this.#commands = new RunCommands({
       runs: storage.runs,
       events: this.#events,
       answers: storage.answers,
       graphs: this.#graphs,
       execution: this.#execution,
-      waiter: new RunWaiter({
-        runs: storage.runs,
-        events: this.#events,
-        answers: storage.answers,
-        waitMs: options.waitMs,
-        pollMs: queue.pollMs,
-        closing: this.#closing.signal,
-      }),
+      waiter: this.#waiter,
     });
   }
 
@@ -167,6 +184,21 @@ export class RunService {
     return viewOf(this.#storage.answers, await findRun(this.#storage.runs, tenant, runId));
   }
 
+  /**
+   * The run once it pauses or ends — or as it is after the service's wait bound (or at
+   * shutdown): callers that wait longer call again.
+   */
+  async waitFor(tenant: string, runId: string): Promise<Run> {
+    return this.#waiter.untilSettled(await findRun(this.#storage.runs, tenant, runId));
+  }
+
+  /** The workflow's graph as LangGraph draws it: nodes and edges, as JSON. */
+  async drawing(workflow: string): Promise<GraphDrawing> {
+    const name = (await this.listWorkflows()).find((view) => view.name === workflow)?.name;
+    if (name === undefined) throw new UnknownWorkflowError(workflow);
+    return (await this.#graphs.graph(name).getGraphAsync()).toJSON() as unknown as GraphDrawing;
+  }
+
   /** The tenant's runs, newest first, a page at a time. */
   async list(tenant: string, query: ListRuns): Promise<RunPage> {
     try {
@@ -206,6 +238,12 @@ export class RunService {
     return checkpointState(graph, this.#storage.checkpointer, runId, checkpointId);
   }
 
+  /** The state at the run's latest checkpoint; null before its first one. */
+  async latestState(tenant: string, runId: string): Promise<CheckpointState | null> {
+    const record = await findRun(this.#storage.runs, tenant, runId);
+    return latestCheckpointState(this.#graphs.graph(record.workflow), runId);
+  }
+
   /**
    * Streams the run's events to `options.write` until the run pauses or ends, the caller
    * stops, or the service shuts down. Check the run exists first (`get`): this does not throw.
@@ -226,6 +264,7 @@ export class RunService {
       write: options.write,
       stop: AbortSignal.any([options.stop, this.#closing.signal]),
       keepAliveMs: options.keepAliveMs,
+      ...(options.format ? { format: options.format } : {}),
     });
   }
 
@@ -244,6 +283,12 @@ export class RunService {
       stop: AbortSignal.any([options.stop, this.#closing.signal]),
       keepAliveMs: options.keepAliveMs,
     });
+  }
+
+  /** The id of the run's latest status event (0: none): a stream of what follows starts there. */
+  async latestStatusEventId(tenant: string, runId: string): Promise<number> {
+    await findRun(this.#storage.runs, tenant, runId);
+    return (await this.#events.latestStatus(runId))?.event_id ?? 0;
   }
 
   /** At start-up: join the run queue; runs left behind continue (answers how many were running). */

@@ -16,6 +16,8 @@ export interface RunEventStream {
   /** The run's status in the registry (null: gone); throws while the store is away. */
   currentStatus: () => Promise<RunStatus | null>;
   write: (chunk: string) => void;
+  /** How an event reads on the wire (default: `formatEvent`); "" skips it. */
+  format?: (event: RunEvent) => string;
   /** The client went away, or the server is closing. */
   stop: AbortSignal;
   keepAliveMs: number;
@@ -42,6 +44,7 @@ export function patientReader(write: (chunk: string) => void, stop: AbortSignal)
 
 export async function streamRunEvents(stream: RunEventStream): Promise<void> {
   const { events, runId, write, stop } = stream;
+  const format = stream.format ?? formatEvent;
   let last = stream.after;
   let notified = false;
   let wake = () => {};
@@ -61,7 +64,8 @@ export async function streamRunEvents(stream: RunEventStream): Promise<void> {
       notified = false;
       const batch = await read(() => events.after(runId, last, PAGE));
       for (const event of batch) {
-        write(formatEvent(event));
+        const text = format(event);
+        if (text !== "") write(text);
         last = event.event_id;
       }
       if (batch.length === PAGE) continue;

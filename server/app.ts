@@ -6,6 +6,7 @@ import { randomUUID } from "node:crypto";
 import type { BaseChatModel } from "@langchain/core/language_models/chat_models";
 import Fastify, { type FastifyBaseLogger } from "fastify";
 import { serializerCompiler, type ZodTypeProvider } from "fastify-type-provider-zod";
+import { LangGraphService } from "../langgraph/service.ts";
 import { createChatModel } from "../llm/model.ts";
 import type { PolarForTenants } from "../polar/gateway.ts";
 import { RunService } from "../runs/service.ts";
@@ -33,6 +34,7 @@ import { checkpointRoutes } from "./routes/checkpoints.ts";
 import { consoleRoutes } from "./routes/console.ts";
 import { eventRoutes } from "./routes/events.ts";
 import { healthRoutes } from "./routes/health.ts";
+import { langGraphPreflight, langGraphRoutes } from "./routes/langgraph/index.ts";
 import { mcpRoutes } from "./routes/mcp.ts";
 import { requestRoutes } from "./routes/requests.ts";
 import { runRoutes } from "./routes/runs.ts";
@@ -173,6 +175,13 @@ export async function buildApp(options: AppOptions) {
   );
   // Signed by Polar, not bearer-authenticated; still under the body limit and the rate limit.
   await app.register(polarWebhookRoutes, { prefix: "/v1", receiver });
+  // LangGraph's API over the same run core, keys, tenancy and budget as /v1.
+  await app.register(langGraphRoutes, {
+    prefix: "/langgraph",
+    service: new LangGraphService(service, storage.threads),
+    ...signIn,
+  });
+  await app.register(langGraphPreflight, { prefix: "/langgraph" });
   // MCP: the same tools, keys, tenancy and budget as /v1.
   await app.register(async (mcp) => {
     await mcp.register(authPlugin, signIn);

@@ -158,6 +158,28 @@ const MIGRATIONS: ReadonlyArray<(d: SqlDialect) => string[]> = [
       `CREATE INDEX webhook_deliveries_tenant_idx ON ${deliveries} (tenant, delivery_id)`,
     ];
   },
+  // 7 (LangGraph API): threads created before their first run, and LangGraph runs (each start,
+  // resume or retry of a run through /langgraph) with the thread they belong to.
+  (d) => [
+    `CREATE TABLE ${d.table("pending_threads")} (
+      thread_id TEXT PRIMARY KEY,
+      tenant TEXT NOT NULL,
+      metadata ${d.jsonType} NOT NULL,
+      created_at ${d.timestampType} NOT NULL
+    )`,
+    `CREATE INDEX pending_threads_tenant_idx ON ${d.table("pending_threads")} (tenant, created_at)`,
+    `CREATE TABLE ${d.table("thread_runs")} (
+      run_id TEXT PRIMARY KEY,
+      thread_id TEXT NOT NULL,
+      tenant TEXT NOT NULL,
+      assistant_id TEXT NOT NULL,
+      metadata ${d.jsonType} NOT NULL,
+      final_status TEXT,
+      created_at ${d.timestampType} NOT NULL,
+      updated_at ${d.timestampType} NOT NULL
+    )`,
+    `CREATE INDEX thread_runs_thread_idx ON ${d.table("thread_runs")} (thread_id, created_at)`,
+  ],
 ];
 
 /**

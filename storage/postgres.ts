@@ -9,6 +9,7 @@ import { isStoreUnavailable } from "./outage.ts";
 import { ConnectionWatch, DATABASE_CONNECT_TIMEOUT_MS } from "./pg-connections.ts";
 import { fenceLease, SqlRunRegistry } from "./registry.ts";
 import { numberPlaceholders, postgresDialect, type SqlClient, type SqlDialect } from "./sql.ts";
+import { SqlThreadStore } from "./threads.ts";
 import type { ConnectionNotice, Storage, StoreChange } from "./types.ts";
 import { SqlWatchStore } from "./watches.ts";
 import { SqlWebhookLog } from "./webhooks.ts";
@@ -67,6 +68,7 @@ export async function openPostgresStorage(options: PostgresStorageOptions): Prom
       notices: new SqlNoticeOutbox(client),
       watches: new SqlWatchStore(client),
       webhooks: new SqlWebhookLog(client),
+      threads: new SqlThreadStore(client),
       async ping() {
         await client.query(`SELECT 1 FROM ${dialect.table("runs")} LIMIT 1`);
       },

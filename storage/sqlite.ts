@@ -9,6 +9,7 @@ import { migrateRegistry } from "./migrations.ts";
 import { SqlNoticeOutbox } from "./notices.ts";
 import { fenceLease, SqlRunRegistry } from "./registry.ts";
 import { type SqlClient, sqliteDialect } from "./sql.ts";
+import { SqlThreadStore } from "./threads.ts";
 import type { Storage } from "./types.ts";
 import { SqlWatchStore } from "./watches.ts";
 import { SqlWebhookLog } from "./webhooks.ts";
@@ -50,6 +51,7 @@ export async function openSqliteStorage(dataDir: string): Promise<Storage> {
       notices: new SqlNoticeOutbox(client),
       watches: new SqlWatchStore(client),
       webhooks: new SqlWebhookLog(client),
+      threads: new SqlThreadStore(client),
       async ping() {
         await client.query("SELECT 1 FROM runs LIMIT 1");
       },

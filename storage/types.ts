@@ -271,6 +271,78 @@ export interface NoticeState extends OutboxNotice {
   last_error: string | null;
 }
 
+/** A LangGraph thread created before its first run (`pending_threads`): no workflow yet. */
+export interface PendingThread {
+  thread_id: string;
+  tenant: string;
+  metadata: Record<string, unknown>;
+  /** ISO 8601, millisecond precision, UTC. */
+  created_at: string;
+}
+
+/** One LangGraph run: a start, resume or retry of the polar-flows run `thread_id` (`thread_runs`). */
+export interface ThreadRun {
+  run_id: string;
+  thread_id: string;
+  tenant: string;
+  assistant_id: string;
+  metadata: Record<string, unknown>;
+  /** How it ended, once a later LangGraph run took over the thread; null: it follows the thread. */
+  final_status: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+/** A thread as a search finds it: a run (`workflow` and `status` set), or a pending thread. */
+export interface ThreadSummary {
+  thread_id: string;
+  /** Null for a pending thread. */
+  status: RunStatus | null;
+  /** The run's workflow; for a pending thread, the `graph_id` its metadata names, if any. */
+  workflow: string | null;
+  metadata: Record<string, unknown>;
+  /** The run's pending interrupt and error (null for a pending thread). */
+  interrupt: unknown | null;
+  error: RunError | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface ThreadQuery {
+  tenant: string;
+  /** Runs in one of these statuses; undefined: any. */
+  statuses?: readonly RunStatus[];
+  /** Whether pending threads are wanted. */
+  pending: boolean;
+  /** Top-level metadata entries that must match; `graph_id`/`assistant_id` match the workflow. */
+  metadata?: Record<string, unknown>;
+  limit: number;
+  offset: number;
+}
+
+/** What a LangGraph thread needs beyond its run: threads without a run yet, and LangGraph runs. */
+export interface ThreadStore {
+  /** Whether any tenant has a run or a pending thread with this id. */
+  idTaken(threadId: string): Promise<boolean>;
+  /** Null when a pending thread with this id exists already. */
+  createPending(thread: Omit<PendingThread, "created_at">): Promise<PendingThread | null>;
+  getPending(tenant: string, threadId: string): Promise<PendingThread | null>;
+  /** Takes the pending thread away (its first run is being started); null: someone else did. */
+  claimPending(tenant: string, threadId: string): Promise<PendingThread | null>;
+  /** Puts back a claimed pending thread whose first run could not start. */
+  restorePending(thread: PendingThread): Promise<void>;
+  /** Records a LangGraph run; earlier ones of the thread end with `supersededStatus`. */
+  addRun(
+    run: Omit<ThreadRun, "final_status" | "created_at" | "updated_at">,
+    supersededStatus: string,
+  ): Promise<ThreadRun>;
+  getRun(tenant: string, threadId: string, runId: string): Promise<ThreadRun | null>;
+  /** The thread's LangGraph runs, newest first. */
+  listRuns(tenant: string, threadId: string, limit: number): Promise<ThreadRun[]>;
+  /** Runs and pending threads together, newest first. */
+  search(query: ThreadQuery): Promise<ThreadSummary[]>;
+}
+
 /** Something another replica did, heard through the store (PostgreSQL LISTEN/NOTIFY). */
 export type StoreChange =
   /** A run's event log grew. */
@@ -303,6 +375,8 @@ export interface Storage {
   watches: WatchStore;
   /** Polar's webhook deliveries (§10). */
   webhooks: WebhookLog;
+  /** LangGraph threads made before their first run, and LangGraph runs (§12). */
+  threads: ThreadStore;
   /** Readiness: resolves when the store answers, throws otherwise. */
   ping(): Promise<void>;
   /** Idempotent. */

@@ -34,6 +34,8 @@ export interface AuthOptions {
   session?: (request: FastifyRequest) => Promise<Actor | null>;
   /** Failed sign-ins per address, shared by every scope that signs in (401s count, then 429). */
   failures?: SignInFailures;
+  /** Also take the key from `x-api-key` (as LangGraph's SDK sends it). */
+  apiKeyHeader?: boolean;
 }
 
 function bearerToken(header: string | undefined): string | null {
@@ -59,7 +61,10 @@ async function auth(app: FastifyInstance, options: AuthOptions) {
       request.tenant = LOCAL_ACTOR.tenant;
       return;
     }
-    const token = bearerToken(request.headers.authorization);
+    const headerKey = options.apiKeyHeader ? request.headers["x-api-key"] : undefined;
+    const token =
+      bearerToken(request.headers.authorization) ??
+      (typeof headerKey === "string" && headerKey !== "" ? headerKey : null);
     if (token === null && options.session) {
       const actor = await options.session(request);
       if (actor) {
@@ -77,7 +82,7 @@ async function auth(app: FastifyInstance, options: AuthOptions) {
       throw new ProblemError(
         401,
         token === null
-          ? "Send your API key as `Authorization: Bearer <key>`."
+          ? `Send your API key as \`Authorization: Bearer <key>\`${options.apiKeyHeader ? " or `x-api-key: <key>`" : ""}.`
           : "The API key is not valid.",
       );
     }

@@ -105,6 +105,10 @@ describeEachBackend("the OpenAPI document", (backend) => {
         }
       }
       expect(document.components.securitySchemes?.bearer !== undefined).toBe(keys);
+      // LangGraph's API has its own reference and client (docs/api.md).
+      expect(Object.keys(document.paths).filter((path) => path.startsWith("/langgraph"))).toEqual(
+        [],
+      );
     });
 
     test("servers is where the service listens; a license; every component schema is used", () => {

@@ -204,7 +204,10 @@ describe.skipIf(!databaseUrl)("replicas on one PostgreSQL", { timeout: 170_000 }
         const retried = await balanced("POST", `/v1/runs/${run.run_id}/resume`, { body: {} });
         run = retried.status === 200 ? retried.json : await runById(run.run_id);
       } else {
-        throw new Error(`run ended ${JSON.stringify(run)}`);
+        const logged = replicas
+          .flatMap((replica) => replica.main.output().split("\n"))
+          .filter((line) => run.error?.error_id && line.includes(run.error.error_id));
+        throw new Error(`run ended ${JSON.stringify(run)}; logged: ${logged.join("\n")}`);
       }
       if (round > 20) throw new Error(`run does not settle: ${JSON.stringify(run)}`);
     }
