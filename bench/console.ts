@@ -127,9 +127,10 @@ export async function benchConsole(options: { quick: boolean }): Promise<Row[]> 
     await cold.goto(`${url}/console/approvals`);
     // The page keeps its event stream open, so the network never goes idle: wait for every
     // card's chart, then a moment for stragglers (the open stream is not counted).
-    await cold.waitForFunction(
-      `document.querySelectorAll("article[data-run-id] svg.chart").length >= ${runIds.length}`,
-    );
+    await cold
+      .locator("article[data-run-id] svg.chart")
+      .nth(runIds.length - 1)
+      .waitFor();
     await new Promise((resolve) => setTimeout(resolve, 1_000));
     await cold.close();
 
