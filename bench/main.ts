@@ -14,12 +14,14 @@ import { benchReplicas } from "./replicas.ts";
 import type { Row } from "./support.ts";
 import { benchSweep } from "./sweep.ts";
 import { benchUsage } from "./usage.ts";
+import { benchWrites } from "./writes.ts";
 
 const quick = process.argv.includes("--quick");
 const sections: [string, (options: { quick: boolean }) => Promise<Row[]>][] = [
   ["durability", benchDurability],
   ["http", benchHttp],
   ["usage", benchUsage],
+  ["writes", benchWrites],
   ["replicas", benchReplicas],
   ["pg-restarts", benchPgRestarts],
   ["sweep", benchSweep],

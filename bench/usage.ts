@@ -1,13 +1,5 @@
-/**
- * Polar requests per overage run (meter path vs events path at 15,000 events), and summing
- * 100,000 vs 1,000,000 raw events: time, pages, peak RSS growth (it must stay flat).
- */
-import { randomUUID } from "node:crypto";
-import { MemorySaver } from "@langchain/langgraph";
-import { getWorkflow } from "../graphs/index.ts";
 import { PolarGateway } from "../polar/gateway.ts";
 import { CUSTOMERS, METER, USAGE_WINDOW_DAYS } from "../polar/simulator/seed.ts";
-import { advanceRun } from "../runs/runner.ts";
 import { peakRssGrowth, type Row, round, startSimulatorProcess } from "./support.ts";
 
 const DAY_MS = 86_400_000;
@@ -17,39 +9,6 @@ export async function benchUsage(options: { quick: boolean }): Promise<Row[]> {
   const gateway = () => new PolarGateway({ accessToken: simulator.token, baseUrl: simulator.url });
   const rows: Row[] = [];
   try {
-    const workflow = getWorkflow("overage-remediation")!;
-    const graph = workflow.build(new MemorySaver());
-    const base = {
-      customer: { external_id: CUSTOMERS.ada.externalId },
-      current_product: { name: "Starter" },
-      upgrade_product: { name: "Pro" },
-      require_approval: false,
-    };
-    for (const [path, usage, limit] of [
-      ["meter", { meter_id: METER.id }, undefined],
-      ["events", { event_name: METER.eventName, group_by: "endpoint" }, 10_000],
-    ] as const) {
-      const polar = gateway();
-      const input = workflow.input.parse({ ...base, usage, ...(limit ? { limit } : {}) });
-      const started = performance.now();
-      const result = await advanceRun(
-        workflow,
-        graph,
-        randomUUID(),
-        { input },
-        { deps: { polar } },
-      );
-      const wallMs = performance.now() - started;
-      if (result.status !== "completed") throw new Error(`bench run ended ${result.status}`);
-      rows.push({
-        section: "polar requests",
-        metric: `per overage run, ${path} path (15,000 events)`,
-        value: polar.requestCount,
-        unit: `requests (one run: ${round(wallMs, 1)} ms)`,
-        how: "gateway request counter over one completed run, approval off",
-      });
-    }
-
     const sizes = options.quick ? [10_000, 100_000] : [100_000, 1_000_000];
     for (const events of sizes) {
       const polar = gateway();

@@ -1,13 +1,13 @@
 import type { LangGraphRunnableConfig } from "@langchain/langgraph";
-import { summarizeSubscription } from "../graphs/common.ts";
+import { nameHeldSubscription } from "../graphs/common.ts";
 import type { OverageState, OverageUpdate } from "../graphs/overage-remediation/state.ts";
-import type { PolarGateway } from "../polar/gateway.ts";
-import type { ProductRef } from "../polar/schemas.ts";
+import type { ProductResolution } from "../polar/gateway.ts";
 import { nodeContext } from "./context.ts";
 
 /**
- * Resolves the products and picks the subscription an upgrade would replace: one on
- * `current_product` (or on anything but the upgrade product when none is named).
+ * Resolves the products (one product list for both) and picks the subscription an upgrade would
+ * replace among those the customer state showed: one on `current_product` (or on anything but
+ * the upgrade product when none is named).
  */
 export async function checkSubscription(
   state: OverageState,
@@ -15,16 +15,17 @@ export async function checkSubscription(
 ): Promise<OverageUpdate> {
   const { polar } = nodeContext(config);
   const { input } = state;
-  const customerId = state.customer!.id;
+  const active = state.holdings!.subscriptions;
 
-  const upgrade = await resolveProduct(polar, input.upgrade_product, "upgrade_product");
-  if ("outcome" in upgrade) return upgrade;
-  const current = input.current_product
-    ? await resolveProduct(polar, input.current_product, "current_product")
-    : null;
-  if (current && "outcome" in current) return current;
+  const refs = [input.upgrade_product, ...(input.current_product ? [input.current_product] : [])];
+  const { resolutions, byId } = await polar.resolveProducts(
+    refs,
+    active.map((subscription) => subscription.product_id),
+  );
+  const [upgrade, current] = resolutions as [ProductResolution, ProductResolution | undefined];
+  if ("outcome" in upgrade) return refused(upgrade, "upgrade_product");
+  if (current && "outcome" in current) return refused(current, "current_product");
 
-  const active = await polar.listActiveSubscriptions(customerId);
   if (active.length === 0) {
     return {
       outcome: "no_active_subscription",
@@ -52,11 +53,9 @@ export async function checkSubscription(
       stopped: true,
     };
   }
-  return { upgrade_product: upgradeProduct, subscription: summarizeSubscription(eligible) };
+  return { upgrade_product: upgradeProduct, subscription: nameHeldSubscription(eligible, byId) };
 }
 
-async function resolveProduct(polar: PolarGateway, ref: ProductRef, field: string) {
-  const resolved = await polar.resolveProduct(ref);
-  if ("product" in resolved) return resolved;
-  return { outcome: resolved.outcome, detail: `${field}: ${resolved.reason}.`, stopped: true };
+function refused(resolution: Exclude<ProductResolution, { product: unknown }>, field: string) {
+  return { outcome: resolution.outcome, detail: `${field}: ${resolution.reason}.`, stopped: true };
 }

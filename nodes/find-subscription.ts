@@ -1,5 +1,5 @@
 import type { LangGraphRunnableConfig } from "@langchain/langgraph";
-import { type SubscriptionSummary, summarizeSubscription } from "../graphs/common.ts";
+import { nameHeldSubscription, type SubscriptionSummary } from "../graphs/common.ts";
 import type {
   OffboardingState,
   OffboardingUpdate,
@@ -7,7 +7,8 @@ import type {
 import { nodeContext } from "./context.ts";
 
 /**
- * Finds the subscription to end among the customer's active ones: the one named, the only one,
+ * Finds the subscription to end among the customer's active ones (from the customer state read
+ * with the customer): the one named, the only one,
  * or — when there are several and none was named — leaves the choice to a person.
  */
 export async function findSubscription(
@@ -15,29 +16,25 @@ export async function findSubscription(
   config: LangGraphRunnableConfig,
 ): Promise<OffboardingUpdate> {
   const { polar } = nodeContext(config);
-  const active = (await polar.listActiveSubscriptions(state.customer!.id)).map(
-    summarizeSubscription,
-  );
+  const held = state.holdings!.subscriptions;
   const named = state.input.subscription_id;
-  if (named) {
-    // Only a subscription of this very customer: an id from elsewhere must not end someone else's plan.
-    const match = active.find((subscription) => subscription.id === named);
-    if (!match) {
-      return {
-        outcome: "no_active_subscription",
-        detail: `Subscription ${named} is not an active subscription of this customer.`,
-        stopped: true,
-      };
-    }
-    return settleOn(match);
-  }
-  if (active.length === 0) {
+  // Only a subscription of this very customer: an id from elsewhere must not end someone else's plan.
+  const wanted = named ? held.filter((subscription) => subscription.id === named) : held;
+  if (wanted.length === 0) {
     return {
       outcome: "no_active_subscription",
-      detail: "The customer has no active subscription.",
+      detail: named
+        ? `Subscription ${named} is not an active subscription of this customer.`
+        : "The customer has no active subscription.",
       stopped: true,
     };
   }
+  // The customer state names no products: one product list names them all.
+  const { byId } = await polar.resolveProducts(
+    [],
+    wanted.map((subscription) => subscription.product_id),
+  );
+  const active = wanted.map((subscription) => nameHeldSubscription(subscription, byId));
   if (active.length === 1) return settleOn(active[0]!);
   return { candidates: active };
 }

@@ -36,8 +36,11 @@ export async function sumUsage(
   let limit = input.limit;
   let limitSource: "input" | "meter_credits" = "input";
   if (limit === undefined && "meter_id" in input.usage) {
-    const meters = await polar.listCustomerMeters(customerId, input.usage.meter_id);
-    const credited = meters.reduce((total, meter) => total + meter.credited_units, 0);
+    // The customer state read at the start of the run carries the meter's credits.
+    const meterId = input.usage.meter_id;
+    const credited = state
+      .holdings!.meters.filter((meter) => meter.meter_id === meterId)
+      .reduce((total, meter) => total + meter.credited_units, 0);
     if (credited > 0) {
       limit = credited;
       limitSource = "meter_credits";

@@ -31,6 +31,7 @@ import type {
   Meter,
   MeterCustomer,
   PolarEvent,
+  Product,
   ProductRef,
   Subscription,
 } from "./schemas.ts";
@@ -38,6 +39,7 @@ import { type ListPage, PolarTransport, type PolarTransportOptions } from "./tra
 import type { UsageSum, UsageWindow } from "./usage.ts";
 
 export { BENEFIT_KEY_FIELD } from "./resources/benefits.ts";
+export type { CheckoutRequest } from "./resources/checkouts.ts";
 export { CHECKOUT_KEY_FIELD } from "./resources/checkouts.ts";
 export type { EventFilter } from "./resources/events.ts";
 export type { ProductLookup, ProductResolution } from "./resources/products.ts";
@@ -92,6 +94,14 @@ export class PolarGateway implements PolarForTenants {
   }
 
   /**
+   * Repeats `attempt` whole on every retryable Polar failure, with the transport's back-off:
+   * for a write that looks at Polar before it sends again.
+   */
+  retried<T>(operation: string, attempt: () => Promise<T>): Promise<T> {
+    return this.transport.retried(operation, attempt);
+  }
+
+  /**
    * The same connection and budget for one tenant's calls: when the budget is spent, tenants
    * sharing it are served in turn, so none takes more than its share while others wait.
    */
@@ -105,6 +115,15 @@ export class PolarGateway implements PolarForTenants {
    */
   withSignal(signal: AbortSignal | undefined): PolarGateway {
     return signal ? new PolarGateway(this.transport.withSignal(signal)) : this;
+  }
+
+  /**
+   * The same gateway with `check` run right before each write is sent — after any wait for the
+   * request budget or a `retry-after` — so that a write can be stopped at the last moment (the
+   * run's lease is about to lapse).
+   */
+  guardingWrites(check: () => void): PolarGateway {
+    return new PolarGateway(this.transport.guardingWrites(check));
   }
 
   // ---- customers ----
@@ -167,6 +186,17 @@ export class PolarGateway implements PolarForTenants {
     return this.products.resolve(ref);
   }
 
+  /**
+   * Several products from one product list: each ref resolved as `resolveProduct` would, and
+   * every product listed (with `alsoIds`), by id.
+   */
+  resolveProducts(
+    refs: readonly ProductRef[],
+    alsoIds: readonly string[] = [],
+  ): Promise<{ resolutions: ProductResolution[]; byId: Map<string, Product> }> {
+    return this.products.resolveAll(refs, alsoIds);
+  }
+
   // ---- usage ----
 
   /** Meter credits/consumption of a customer (for a plan limit taken from credited units). */
@@ -218,6 +248,30 @@ export class PolarGateway implements PolarForTenants {
   /** The checkout tagged with `key`, or a new one: a repeated call never makes a second. */
   findOrCreateCheckout(params: CheckoutRequest): Promise<{ checkout: Checkout; created: boolean }> {
     return this.checkouts.findOrCreate(params);
+  }
+
+  /** Creates the checkout tagged with `key`, not looking first; a failure is not retried. */
+  createCheckout(params: CheckoutRequest): Promise<Checkout> {
+    return this.checkouts.create(params);
+  }
+
+  /** The customer's checkout tagged with `key` (newest first, down to `createdAfter`), or null. */
+  findCheckout(params: CheckoutRequest): Promise<Checkout | null> {
+    return this.checkouts.findByKey(params);
+  }
+
+  /** Creates the benefit tagged with `key`, not looking first; a failure is not retried. */
+  createBenefit(params: {
+    key: string;
+    benefit: BenefitCreate;
+    metadata?: Record<string, string | number | boolean>;
+  }): Promise<Benefit> {
+    return this.benefits.create(params);
+  }
+
+  /** The benefit of that type tagged with `key`, or null. */
+  findBenefit(type: BenefitCreate["type"], key: string): Promise<Benefit | null> {
+    return this.benefits.findByKey(type, key);
   }
 
   /** The benefit tagged with `key`, or a new one: a repeated call never makes a second. */

@@ -101,6 +101,7 @@ export const CustomerState = Customer.extend({
       product_id: z.string(),
       current_period_end: nullableTimestamp,
       cancel_at_period_end: z.boolean(),
+      started_at: nullableTimestamp,
     }),
   ),
   active_meters: z.array(

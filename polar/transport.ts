@@ -62,6 +62,8 @@ interface ViewSettings {
   maxWaitMs?: number;
   /** Once aborted (the run was cancelled), nothing more is sent. */
   signal?: AbortSignal;
+  /** Throws to stop a write at the last moment: after any wait for the budget, before sending. */
+  beforeWrite?: () => void;
   /** Whose calls these are: the token's budget is shared fairly between tenants. */
   tenant?: string;
 }
@@ -125,6 +127,11 @@ export class PolarTransport {
     return new PolarTransport(this.connection, { ...this.view, signal });
   }
 
+  /** The same connection and budget; `check` runs right before each write is sent. */
+  guardingWrites(check: () => void): PolarTransport {
+    return new PolarTransport(this.connection, { ...this.view, beforeWrite: check });
+  }
+
   /** A paced, validated read, retried on every retryable failure. */
   read<S extends z.ZodType>(operation: string, schema: S, call: Call): Promise<z.infer<S>> {
     return this.retried(operation, () => this.once(operation, schema, call));
@@ -143,7 +150,7 @@ export class PolarTransport {
   ): Promise<z.infer<S>> {
     return withRetries(
       operation,
-      () => this.once(operation, schema, call),
+      () => this.once(operation, schema, call, this.view.beforeWrite),
       this.retryPolicy,
       this.connection.clock,
       this.connection.onRetry,
@@ -221,6 +228,7 @@ export class PolarTransport {
     operation: string,
     schema: S,
     call: Call,
+    beforeSending?: () => void,
   ): Promise<z.infer<S>> {
     const { signal, maxWaitMs, tenant } = this.view;
     if (signal?.aborted) throw abortError();
@@ -229,6 +237,7 @@ export class PolarTransport {
       ...(maxWaitMs !== undefined ? { maxWaitMs } : {}),
     });
     if (signal?.aborted) throw abortError();
+    beforeSending?.();
     this.connection.sent.requests += 1;
     return checkAnswer(operation, schema, await call(this.connection.sdk));
   }

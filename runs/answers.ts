@@ -29,5 +29,9 @@ export function answerOf(
     answered_at: at.toISOString(),
     note: typeof given.note === "string" && given.note !== "" ? given.note : null,
     resume,
+    customer_id:
+      typeof pending.proposed_action.customer_id === "string"
+        ? pending.proposed_action.customer_id
+        : null,
   };
 }

@@ -116,6 +116,7 @@ export class RunCommands {
       input: parsed.data,
       metadata: request.metadata,
       request_hash: fingerprint,
+      started_by: options.actor?.name ?? null,
     };
   }
 
@@ -193,7 +194,8 @@ export class RunCommands {
           to: "running",
           set: { interrupt: null, pending_resume: { interrupt_id: pending.id, value, answer } },
         },
-        [{ type: "answer", data: answer }],
+        // The customer is kept for the audit trail; the event shows the answer as the run does.
+        [{ type: "answer", data: { ...answer, customer_id: undefined } }],
         { log: answers, answer },
       );
     }

@@ -26,9 +26,10 @@ import { runView } from "./schemas.ts";
 import type { QueueSettings, RunLogger } from "./settings.ts";
 import { retryWhileStoreAway } from "./store-retry.ts";
 import type { CompiledWorkflow, WorkflowGraphs } from "./workflows.ts";
+import { RunWriteJournal, writeActor } from "./write-journal.ts";
 
 export interface ExecutionOptions {
-  storage: Pick<Storage, "kind" | "runs" | "answers" | "checkpointer" | "watch">;
+  storage: Pick<Storage, "kind" | "runs" | "answers" | "writes" | "checkpointer" | "watch">;
   events: RunEvents;
   graphs: WorkflowGraphs;
   deps: ServiceDeps;
@@ -56,7 +57,8 @@ export class RunExecution {
       runs: options.storage.runs,
       concurrency: options.concurrency,
       ...(options.owner ? { owner: options.owner } : {}),
-      execute: (record, lease, signal) => this.#advance(record, lease, signal),
+      execute: (record, lease, signal, leaseLeftMs) =>
+        this.#advance(record, lease, signal, leaseLeftMs),
       log: options.log,
     });
   }
@@ -111,8 +113,13 @@ export class RunExecution {
   }
 
   /** One execution of a claimed run, until it pauses or ends; see `Outcome`. */
-  async #advance(record: RunRecord, lease: Lease, signal: AbortSignal): Promise<Outcome> {
-    const { events, graphs, log, closing } = this.#options;
+  async #advance(
+    record: RunRecord,
+    lease: Lease,
+    signal: AbortSignal,
+    leaseLeftMs: () => number,
+  ): Promise<Outcome> {
+    const { events, graphs, log, closing, storage, queue } = this.#options;
     const runId = record.run_id;
     // Its first claim took it from queued to running.
     if (record.lease_generation === 1) await events.record(runId, "status", runView(record));
@@ -131,6 +138,14 @@ export class RunExecution {
     }
     const graph = graphs.graph(workflow.name);
     const recorder = events.recorder(runId);
+    const journal = new RunWriteJournal({
+      log: storage.writes,
+      lease,
+      actor: () => writeActor(record, storage.answers),
+      // A write goes out only with more than a renewal interval of the lease left.
+      minLeftMs: queue.renewMs,
+      leaseLeftMs,
+    });
     let result: StepResult;
     const retrying = {
       signal,
@@ -142,6 +157,7 @@ export class RunExecution {
         deps: { ...this.#options.deps, polar: this.#options.deps.polar.forTenant(record.tenant) },
         lease,
         signal,
+        journal,
         onNodeUpdate: (node, update) => {
           recorder.node(node, update);
           // Shutting down: this step's writes are on their way to the store, so the run stops

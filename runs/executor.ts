@@ -32,14 +32,22 @@ export interface ExecutorOptions extends QueueSettings {
   concurrency: number;
   /** This replica's name in leases; default: host, process id and a random suffix. */
   owner?: string;
-  execute: (record: RunRecord, lease: Lease, signal: AbortSignal) => Promise<Outcome>;
+  execute: (
+    record: RunRecord,
+    lease: Lease,
+    signal: AbortSignal,
+    leaseLeftMs: () => number,
+  ) => Promise<Outcome>;
   log: RunLogger;
 }
 
 interface Execution {
   lease: Lease;
   controller: AbortController;
-  /** `performance.now()` when the lease was last known to be extended. */
+  /**
+   * `performance.now()` when the statement that last extended the lease was sent: the lease
+   * lasts at least `leaseMs` from then, by this process's clock.
+   */
   renewedAt: number;
   done: Promise<void>;
 }
@@ -67,6 +75,8 @@ export class Executor {
     this.#timers = [
       setInterval(() => this.wake(), pollMs),
       setInterval(() => void this.#renew(), renewMs),
+      // Apart from the renewals: a renewal that hangs must not keep a run going.
+      setInterval(() => this.#stopLapsing(), Math.max(10, Math.min(renewMs / 4, 1_000))),
     ];
     for (const timer of this.#timers) timer.unref();
     this.wake();
@@ -119,8 +129,9 @@ export class Executor {
         while (!this.#closing) {
           const free = this.#options.concurrency - this.#executions.size;
           if (free <= 0) break;
+          const asked = performance.now();
           const claimed = await this.#options.runs.claim(this.owner, free, this.#options.leaseMs);
-          for (const record of claimed) this.#run(record);
+          for (const record of claimed) this.#run(record, asked);
           if (claimed.length < free) break;
         }
       } while (this.#pumpAgain && !this.#closing);
@@ -131,7 +142,7 @@ export class Executor {
     }
   }
 
-  #run(record: RunRecord): void {
+  #run(record: RunRecord, claimedAt: number): void {
     const lease: Lease = {
       run_id: record.run_id,
       owner: this.owner,
@@ -143,7 +154,7 @@ export class Executor {
     const execution: Execution = {
       lease,
       controller: new AbortController(),
-      renewedAt: performance.now(),
+      renewedAt: claimedAt,
       done: Promise.resolve(),
     };
     this.#executions.set(record.run_id, execution);
@@ -156,7 +167,9 @@ export class Executor {
         // Claimed just as the drain began: straight back to the queue.
         const outcome = this.#closing
           ? "paused"
-          : await this.#options.execute(record, lease, execution.controller.signal);
+          : await this.#options.execute(record, lease, execution.controller.signal, () =>
+              this.#leaseLeftMs(execution),
+            );
         if (outcome === "paused" && (await this.#options.runs.release(lease))) {
           this.#options.log.info(
             { run_id: record.run_id },
@@ -180,11 +193,10 @@ export class Executor {
 
   /**
    * Extends the leases of every execution here in one statement. An execution whose lease is
-   * gone stops; so does one whose lease could not be renewed for nearly a lease's length (the
-   * store unreachable), before another replica may take its run over.
+   * gone stops; so does one whose lease could not be renewed in time (`#stopLapsing`).
    */
   async #renew(): Promise<void> {
-    const { leaseMs, renewMs } = this.#options;
+    const { leaseMs } = this.#options;
     const executions = [...this.#executions.values()];
     if (executions.length === 0) return;
     const asked = performance.now();
@@ -196,15 +208,29 @@ export class Executor {
         ),
       );
       for (const execution of executions) {
-        if (held.has(execution.lease.run_id)) execution.renewedAt = asked;
+        if (held.has(execution.lease.run_id))
+          execution.renewedAt = Math.max(execution.renewedAt, asked);
         else this.#lose(execution, "the run was cancelled or taken over");
       }
     } catch (error) {
       logStoreFailure(this.#options.log, error, "could not renew run leases");
-      for (const execution of executions) {
-        if (performance.now() - execution.renewedAt > leaseMs - renewMs) {
-          this.#lose(execution, "its lease could not be renewed in time");
-        }
+      this.#stopLapsing();
+    }
+  }
+
+  /** How long the execution's lease surely lasts yet, by this process's clock. */
+  #leaseLeftMs(execution: Execution): number {
+    return execution.renewedAt + this.#options.leaseMs - performance.now();
+  }
+
+  /**
+   * Stops every execution whose lease has less than a renewal interval left by this process's
+   * own clock — renewals failing or hanging alike — before another replica may take its run.
+   */
+  #stopLapsing(): void {
+    for (const execution of this.#executions.values()) {
+      if (this.#leaseLeftMs(execution) <= this.#options.renewMs) {
+        this.#lose(execution, "its lease could not be renewed in time");
       }
     }
   }

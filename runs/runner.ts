@@ -8,7 +8,7 @@ import { Command, type LangGraphRunnableConfig } from "@langchain/langgraph";
 import type { Workflow } from "../graphs/index.ts";
 import { errorCodeOf } from "../lib/errors.ts";
 import { validate } from "../lib/validation.ts";
-import type { WorkflowDeps } from "../nodes/context.ts";
+import { JOURNAL_KEY, type WorkflowDeps, type WriteJournal } from "../nodes/context.ts";
 import { WorkflowInputError } from "../nodes/errors.ts";
 import { type InterruptRequest, resumeSchemaFor } from "../nodes/interrupts.ts";
 import { PolarGatewayError } from "../polar/errors.ts";
@@ -39,6 +39,8 @@ export interface RunOptions {
   /** The lease this execution holds on the run; a fenced checkpointer writes only under it. */
   lease?: Lease;
   signal?: AbortSignal;
+  /** Records this execution's Polar writes; absent: each write looks at Polar first. */
+  journal?: WriteJournal;
   /** Each node's update as it is checkpointed (server-sent events, logs). */
   onNodeUpdate?: (node: string, update: unknown) => void;
 }
@@ -54,6 +56,7 @@ export function runConfig(
       thread_id: runId,
       ...options.deps,
       ...(options.lease ? { [LEASE_KEY]: options.lease } : {}),
+      ...(options.journal ? { [JOURNAL_KEY]: options.journal } : {}),
     },
     durability: "sync",
     ...(options.signal ? { signal: options.signal } : {}),

@@ -12,6 +12,8 @@
 import type { Actor } from "../lib/actor.ts";
 import type { ServiceDeps } from "../nodes/context.ts";
 import {
+  type AuditEntry,
+  type AuditQuery,
   InvalidCursorError,
   isStoreUnavailable,
   type RunEvent,
@@ -29,6 +31,7 @@ import { InvalidInputError, UnknownWorkflowError } from "./errors.ts";
 import { RunEvents } from "./events.ts";
 import { RunExecution } from "./execution.ts";
 import { findRun, viewOf } from "./records.ts";
+import { CheckpointPruner } from "./retention.ts";
 import {
   type CheckpointState,
   type CheckpointSummary,
@@ -51,7 +54,16 @@ import { WorkflowGraphs } from "./workflows.ts";
 export interface RunServiceOptions {
   storage: Pick<
     Storage,
-    "kind" | "runs" | "events" | "answers" | "checkpointer" | "fencedCheckpointer" | "watch"
+    | "kind"
+    | "runs"
+    | "events"
+    | "answers"
+    | "writes"
+    | "audit"
+    | "retention"
+    | "checkpointer"
+    | "fencedCheckpointer"
+    | "watch"
   >;
   /** `polar` gives each run its tenant's Polar (a single gateway serves every tenant alike). */
   deps: ServiceDeps;
@@ -66,6 +78,8 @@ export interface RunServiceOptions {
   owner?: string;
   /** Told when a run this replica executed pauses or ends (notices); must not throw. */
   onSettled?: (record: RunRecord) => Promise<void>;
+  /** How long finished runs keep every checkpoint (`CHECKPOINT_RETENTION_DAYS`); default 30 days. */
+  checkpointRetentionMs?: number;
 }
 
 /** Following a run's events: those after `after`, then live ones until the run pauses or ends. */
@@ -87,6 +101,11 @@ export type GraphDrawing = {
   edges: Record<string, unknown>[];
   [key: string]: unknown;
 };
+const DAY_MS = 86_400_000;
+const FINISHED = new Set(["completed", "cancelled", "failed"]);
+
+/** Entries per statement of an audit export. */
+const AUDIT_EXPORT_PAGE = 1_000;
 
 export class RunService {
   readonly #storage: RunServiceOptions["storage"];
@@ -95,6 +114,7 @@ export class RunService {
   readonly #execution: RunExecution;
   readonly #commands: RunCommands;
   readonly #waiter: RunWaiter;
+  readonly #pruner: CheckpointPruner;
   /** Aborted at shutdown: waiting requests answer with the run as it is; streams end. */
   readonly #closing = new AbortController();
 
@@ -105,6 +125,7 @@ export class RunService {
     this.#events = new RunEvents(storage.events, options.logger);
     // Executions write through the fence; reads see the same store.
     this.#graphs = new WorkflowGraphs(storage.fencedCheckpointer(queue.leaseMs));
+    const retentionMs = options.checkpointRetentionMs ?? 30 * DAY_MS;
     this.#execution = new RunExecution({
       storage,
       events: this.#events,
@@ -114,7 +135,11 @@ export class RunService {
       queue,
       concurrency: options.concurrency,
       ...(options.owner ? { owner: options.owner } : {}),
-      ...(options.onSettled ? { onSettled: options.onSettled } : {}),
+      onSettled: async (record) => {
+        // Retention 0: a finished run keeps only its final checkpoint from now on.
+        if (retentionMs === 0 && FINISHED.has(record.status)) this.#pruner.wake();
+        await options.onSettled?.(record);
+      },
       closing: this.#closing.signal,
     });
     this.#waiter = new RunWaiter({
@@ -124,6 +149,12 @@ export class RunService {
       waitMs: options.waitMs,
       pollMs: queue.pollMs,
       closing: this.#closing.signal,
+    });
+    this.#pruner = new CheckpointPruner({
+      retention: storage.retention,
+      retentionMs,
+      owner: this.#execution.owner,
+      log: options.logger,
     });
     this.#commands = new RunCommands({
       runs: storage.runs,
@@ -222,6 +253,34 @@ export class RunService {
   }
 
   /** Checkpoint history, newest first. */
+  /** A page of the tenant's audit trail (people's answers and Polar writes), oldest first. */
+  async audit(query: AuditQuery): Promise<{ entries: AuditEntry[]; next_cursor: string | null }> {
+    try {
+      return await this.#storage.audit.page(query);
+    } catch (error) {
+      if (error instanceof InvalidCursorError) {
+        throw new InvalidInputError("The cursor is not one this service issued.", [
+          { path: "query.cursor", message: "not a valid cursor" },
+        ]);
+      }
+      throw error;
+    }
+  }
+
+  /** Every matching audit entry, oldest first, read in bounded pages: constant memory. */
+  async *auditExport(query: Omit<AuditQuery, "limit" | "cursor">): AsyncGenerator<AuditEntry> {
+    let cursor: string | undefined;
+    do {
+      const page = await this.#storage.audit.page({
+        ...query,
+        limit: AUDIT_EXPORT_PAGE,
+        ...(cursor ? { cursor } : {}),
+      });
+      yield* page.entries;
+      cursor = page.next_cursor ?? undefined;
+    } while (cursor);
+  }
+
   async checkpoints(
     tenant: string,
     runId: string,
@@ -293,6 +352,7 @@ export class RunService {
 
   /** At start-up: join the run queue; runs left behind continue (answers how many were running). */
   recover(): Promise<number> {
+    this.#pruner.start();
     return this.#execution.recover();
   }
 
@@ -303,6 +363,7 @@ export class RunService {
    */
   async close(graceMs: number): Promise<void> {
     this.#closing.abort();
+    await this.#pruner.stop();
     await this.#execution.close(graceMs);
     await this.#events.close();
   }

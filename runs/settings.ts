@@ -12,6 +12,15 @@ export interface QueueSettings {
 
 export const QUEUE_DEFAULTS: QueueSettings = { leaseMs: 15_000, renewMs: 5_000, pollMs: 1_000 };
 
+/**
+ * The bound on each database statement of the run path: well inside the time a replica goes on
+ * without a successful renewal (`leaseMs - renewMs`), so that a hung statement fails while the
+ * lease still holds (docs/writes.md); at most 5 s.
+ */
+export function statementTimeoutFor(queue: QueueSettings): number {
+  return Math.min(5_000, Math.floor((queue.leaseMs - queue.renewMs) / 2));
+}
+
 type LogFn = (context: object, message: string) => void;
 
 /** A pino-style logger (the server's, or a silent one). */

@@ -30,6 +30,7 @@ import { openapiPlugin } from "./plugins/openapi.ts";
 import { callerBudgetPlugin, callerRateLimitPlugin } from "./plugins/rate-limit.ts";
 import { runsPlugin } from "./plugins/runs.ts";
 import { triggersPlugin } from "./plugins/triggers.ts";
+import { auditRoutes } from "./routes/audit.ts";
 import { checkpointRoutes } from "./routes/checkpoints.ts";
 import { consoleRoutes } from "./routes/console.ts";
 import { eventRoutes } from "./routes/events.ts";
@@ -104,6 +105,7 @@ export async function buildApp(options: AppOptions) {
     waitMs: config.runs.waitSeconds * 1000,
     concurrency: config.runs.concurrency,
     queue: config.queue,
+    checkpointRetentionMs: config.checkpointRetentionDays * 86_400_000,
     ...(notices ? { onSettled: (record) => notices.runSettled(record) } : {}),
   });
   await app.register(runsPlugin, { service, shutdownGraceMs: config.shutdownGraceSeconds * 1000 });
@@ -165,6 +167,7 @@ export async function buildApp(options: AppOptions) {
       await v1.register(requestRoutes, { polar: options.polar, model });
       await v1.register(runRoutes);
       await v1.register(checkpointRoutes);
+      await v1.register(auditRoutes);
       await v1.register(eventRoutes, { keepAliveMs: options.eventKeepAliveMs });
       await v1.register(toolRoutes, tooling);
       await v1.register(whoamiRoutes);

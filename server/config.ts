@@ -73,6 +73,12 @@ const Env = z.object({
   RUN_LEASE_SECONDS: positiveSeconds("RUN_LEASE_SECONDS"),
   RUN_LEASE_RENEW_SECONDS: positiveSeconds("RUN_LEASE_RENEW_SECONDS"),
   RUN_POLL_SECONDS: positiveSeconds("RUN_POLL_SECONDS"),
+  CHECKPOINT_RETENTION_DAYS: optionalNumber.pipe(
+    z
+      .number({ error: "CHECKPOINT_RETENTION_DAYS must be a number of days, 0 or more" })
+      .min(0)
+      .default(30),
+  ),
   API_RATE_LIMIT: positiveInt("API_RATE_LIMIT"),
   SIGN_IN_FAILURE_LIMIT: positiveInt("SIGN_IN_FAILURE_LIMIT"),
   TOOLS_SKIP_APPROVAL: optional,
@@ -116,6 +122,8 @@ export interface Config {
   queue: QueueSettings;
   /** On SIGTERM/SIGINT, how long in-flight runs get to reach a checkpoint. */
   shutdownGraceSeconds: number;
+  /** Finished runs older than this keep only their final checkpoint; 0: at once. */
+  checkpointRetentionDays: number;
   /** Requests per minute each caller (API key; client address without keys) may make. */
   apiRateLimit: number;
   /** Failed sign-ins (401s) per minute from one client address before it gets 429s. */
@@ -204,6 +212,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     queue,
     shutdownGraceSeconds: values.SHUTDOWN_GRACE_SECONDS ?? 10,
+    checkpointRetentionDays: values.CHECKPOINT_RETENTION_DAYS,
     apiRateLimit: values.API_RATE_LIMIT ?? 1200,
     signInFailuresPerMinute: values.SIGN_IN_FAILURE_LIMIT ?? 10,
     tools: { skipApprovalTenants: parseSkipApproval(values.TOOLS_SKIP_APPROVAL, apiKeys) },

@@ -6,6 +6,7 @@
 import { randomBytes } from "node:crypto";
 import { connectPolar, type PolarConnection } from "../polar/connect.ts";
 import { CUSTOMERS, METER } from "../polar/simulator/index.ts";
+import { statementTimeoutFor } from "../runs/settings.ts";
 import { createStorage, SQLITE_FILE } from "../storage/index.ts";
 import { type App, buildApp } from "./app.ts";
 import { assertSafeToServe, type Config, ConfigError, listenUrl, loadConfig } from "./config.ts";
@@ -40,6 +41,7 @@ async function startOrExit(config: Config) {
       ...(config.databaseUrl ? { databaseUrl: config.databaseUrl } : {}),
       schema: config.databaseSchema,
       dataDir: config.dataDir,
+      statementTimeoutMs: statementTimeoutFor(config.queue),
       onConnection: (notice) => logConnectionNotice(logger, notice),
     });
     const polar = await connectPolar(config.polar);

@@ -22,7 +22,8 @@ export class SqlAnswerLog implements AnswerLog {
 
   async record(tenant: string, answer: RunAnswer): Promise<void> {
     await this.#client.query(
-      `INSERT INTO ${this.#answers} (${COLUMNS}, tenant) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+      `INSERT INTO ${this.#answers} (${COLUMNS}, tenant, customer_id)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (run_id, interrupt_id) DO NOTHING`,
       [
         answer.run_id,
@@ -35,6 +36,7 @@ export class SqlAnswerLog implements AnswerLog {
         answer.note,
         JSON.stringify(answer.resume ?? null),
         tenant,
+        answer.customer_id ?? null,
       ],
     );
   }

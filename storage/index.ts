@@ -19,6 +19,7 @@ export async function createStorage(options: StorageOptions): Promise<Storage> {
   return openPostgresStorage({
     databaseUrl: options.databaseUrl,
     schema: options.schema,
+    statementTimeoutMs: options.statementTimeoutMs,
     onConnection: options.onConnection,
   });
 }

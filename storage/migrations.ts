@@ -115,7 +115,7 @@ const MIGRATIONS: ReadonlyArray<(d: SqlDialect) => string[]> = [
         WHERE delivered_at IS NULL AND given_up_at IS NULL`,
     ];
   },
-  // (triggers) usage watches and their schedules; the ledger that makes one remediation per
+  // 6 (triggers): usage watches and their schedules; the ledger that makes one remediation per
   // customer, watch and billing period a property of the store; Polar's webhook deliveries.
   (d) => {
     const watches = d.table("watches");
@@ -180,6 +180,49 @@ const MIGRATIONS: ReadonlyArray<(d: SqlDialect) => string[]> = [
     )`,
     `CREATE INDEX thread_runs_thread_idx ON ${d.table("thread_runs")} (thread_id, created_at)`,
   ],
+  // 8 (write-path): the journal of Polar writes — one row per write, recorded before it is sent
+  // and updated when Polar answers; also the audit trail's `polar_write` entries.
+  (d) => {
+    const writes = d.table("polar_writes");
+    return [
+      `CREATE TABLE ${writes} (
+        write_id ${d.serialKeyType},
+        tenant TEXT NOT NULL,
+        run_id TEXT NOT NULL,
+        workflow TEXT NOT NULL,
+        node TEXT NOT NULL,
+        action TEXT NOT NULL,
+        idempotency_key TEXT NOT NULL,
+        attempt INTEGER NOT NULL,
+        customer_id TEXT,
+        actor TEXT NOT NULL,
+        request ${d.jsonType} NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('pending', 'succeeded', 'failed', 'unknown')),
+        polar_object_id TEXT,
+        result ${d.jsonType},
+        error TEXT,
+        sent_at ${d.timestampType} NOT NULL,
+        answered_at ${d.timestampType}
+      )`,
+      `CREATE UNIQUE INDEX polar_writes_key_idx ON ${writes} (run_id, action, idempotency_key)`,
+      `CREATE INDEX polar_writes_tenant_idx ON ${writes} (tenant, sent_at, write_id)`,
+      `CREATE INDEX polar_writes_customer_idx ON ${writes} (customer_id, run_id)`,
+      // The audit trail finds a customer's answers too.
+      `ALTER TABLE ${d.table("run_answers")} ADD COLUMN customer_id TEXT`,
+      `CREATE INDEX run_answers_tenant_idx
+        ON ${d.table("run_answers")} (tenant, answered_at, run_id, interrupt_id)`,
+      // Checkpoint retention: when a finished run kept only its final checkpoint; and which
+      // replica prunes now (one at a time).
+      `ALTER TABLE ${d.table("runs")} ADD COLUMN checkpoints_pruned_at ${d.timestampType}`,
+      // Who started a run: the actor of its writes when it runs with approval off.
+      `ALTER TABLE ${d.table("runs")} ADD COLUMN started_by TEXT`,
+      `CREATE TABLE ${d.table("maintenance_leases")} (
+        name TEXT PRIMARY KEY,
+        owner TEXT NOT NULL,
+        expires_at ${d.timestampType} NOT NULL
+      )`,
+    ];
+  },
 ];
 
 /**

@@ -7,8 +7,11 @@
 /** The run error code, and the problem an API caller sees, while the store does not answer. */
 export const STORE_UNAVAILABLE = "store_unavailable";
 
-/** SQLSTATE classes and codes of a lost or refused connection (PostgreSQL appendix A). */
-const LOST_SQLSTATE = /^(08...|57P0[1-3]|53300)$/;
+/**
+ * SQLSTATE classes and codes of a lost or refused connection (PostgreSQL appendix A), and of a
+ * statement cancelled by `statement_timeout` (57014): a store that does not answer in time.
+ */
+const LOST_SQLSTATE = /^(08...|57P0[1-3]|53300|57014)$/;
 /** Socket errors of a server that restarts or cannot be reached. */
 const LOST_ERRNO = new Set([
   "ECONNREFUSED",
@@ -20,9 +23,9 @@ const LOST_ERRNO = new Set([
   "ENOTFOUND",
   "EAI_AGAIN",
 ]);
-/** node-postgres says these without a code. */
+/** node-postgres says these without a code (`Query read timeout`: its `query_timeout`). */
 const LOST_MESSAGE =
-  /^(Connection terminated|Client has encountered a connection error|Client was closed|timeout exceeded when trying to connect)/;
+  /^(Connection terminated|Client has encountered a connection error|Client was closed|timeout exceeded when trying to connect|Query read timeout)/;
 
 /** An operation that needed the store while it did not answer. */
 export class StoreUnavailableError extends Error {

@@ -15,6 +15,13 @@ import type { ConnectionNotice, ConnectionRole } from "./types.ts";
  */
 export const DATABASE_CONNECT_TIMEOUT_MS = 5_000;
 
+/**
+ * How long any statement on the run path may take, by the server's clock (`statement_timeout`)
+ * and by ours (`query_timeout`, which also ends a wait on a network that drops packets): shorter
+ * than the time a replica goes on without renewing its leases (docs/writes.md).
+ */
+export const DATABASE_STATEMENT_TIMEOUT_MS = 5_000;
+
 export class ConnectionWatch {
   readonly #notify: (notice: ConnectionNotice) => void;
   readonly #roles = new WeakMap<pg.ClientBase, ConnectionRole>();
@@ -51,9 +58,22 @@ export class ConnectionWatch {
     const client = await pool.connect();
     this.#roles.set(client, role);
     const release = client.release;
+    const query = client.query;
+    // A statement that timed out may still answer later: that connection is not reused.
+    let timedOut: Error | undefined;
+    client.query = (async (...args: Parameters<pg.PoolClient["query"]>) => {
+      try {
+        return await (query as (...a: unknown[]) => Promise<unknown>).apply(client, args);
+      } catch (error) {
+        if (error instanceof Error && /timeout/i.test(error.message)) timedOut = error;
+        throw error;
+      }
+    }) as pg.PoolClient["query"];
     client.release = (error?: Error | boolean) => {
       this.#roles.set(client, "pool");
-      release(error || this.#failures.get(client));
+      client.query = query;
+      client.release = release;
+      release(error || timedOut || this.#failures.get(client));
     };
     return client;
   }

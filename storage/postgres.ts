@@ -1,13 +1,20 @@
 import { PostgresSaver } from "@langchain/langgraph-checkpoint-postgres";
 import pg from "pg";
 import { SqlAnswerLog } from "./answers.ts";
+import { SqlAuditLog } from "./audit.ts";
 import { SqlRunEventLog } from "./events.ts";
 import { FencedCheckpointer } from "./fenced.ts";
 import { migrateRegistry, NOTIFY_CHANNEL } from "./migrations.ts";
 import { SqlNoticeOutbox } from "./notices.ts";
 import { isStoreUnavailable } from "./outage.ts";
-import { ConnectionWatch, DATABASE_CONNECT_TIMEOUT_MS } from "./pg-connections.ts";
+import {
+  ConnectionWatch,
+  DATABASE_CONNECT_TIMEOUT_MS,
+  DATABASE_STATEMENT_TIMEOUT_MS,
+} from "./pg-connections.ts";
+import { SqlPolarWriteLog } from "./polar-writes.ts";
 import { fenceLease, SqlRunRegistry } from "./registry.ts";
+import { SqlCheckpointRetention } from "./retention.ts";
 import { numberPlaceholders, postgresDialect, type SqlClient, type SqlDialect } from "./sql.ts";
 import { SqlThreadStore } from "./threads.ts";
 import type { ConnectionNotice, Storage, StoreChange } from "./types.ts";
@@ -17,6 +24,8 @@ import { SqlWebhookLog } from "./webhooks.ts";
 export interface PostgresStorageOptions {
   databaseUrl: string;
   schema?: string;
+  /** Bound on every statement of the run path (default `DATABASE_STATEMENT_TIMEOUT_MS`). */
+  statementTimeoutMs?: number;
   onConnection?: (notice: ConnectionNotice) => void;
 }
 
@@ -27,11 +36,15 @@ const START_WAIT_MS = 30_000;
 export async function openPostgresStorage(options: PostgresStorageOptions): Promise<Storage> {
   const schema = options.schema ?? "public";
   const dialect = postgresDialect(schema);
+  const statementTimeoutMs = options.statementTimeoutMs ?? DATABASE_STATEMENT_TIMEOUT_MS;
   const pool = new pg.Pool({
     connectionString: options.databaseUrl,
     application_name: "polar-flows",
-    // A readiness probe or a request must fail, not hang, while the server is unreachable.
-    connectionTimeoutMillis: DATABASE_CONNECT_TIMEOUT_MS,
+    // A readiness probe, a request or a lease renewal must fail, not hang, while the server is
+    // unreachable or slow: connecting and every statement are bounded.
+    connectionTimeoutMillis: Math.min(DATABASE_CONNECT_TIMEOUT_MS, statementTimeoutMs),
+    statement_timeout: statementTimeoutMs,
+    query_timeout: statementTimeoutMs,
   });
   // Without listeners, a lost connection (server restart) would crash the process.
   const watch = new ConnectionWatch(options.onConnection);
@@ -42,7 +55,7 @@ export async function openPostgresStorage(options: PostgresStorageOptions): Prom
   pool.on("remove", (connection) => ownBackends.delete(backendPid(connection)));
   try {
     const checkpointer = new PostgresSaver(watch.pool(pool, "checkpoint"), undefined, { schema });
-    await untilAnswered(() => migrate(pool, watch, dialect, schema));
+    await untilAnswered(() => migrate(options.databaseUrl, watch, dialect, schema));
     const client = postgresClient(pool, dialect);
     const listener = new ChangeListener(options.databaseUrl, schema, ownBackends, watch);
     let closing: Promise<void> | undefined;
@@ -69,6 +82,9 @@ export async function openPostgresStorage(options: PostgresStorageOptions): Prom
       watches: new SqlWatchStore(client),
       webhooks: new SqlWebhookLog(client),
       threads: new SqlThreadStore(client),
+      writes: new SqlPolarWriteLog(client),
+      audit: new SqlAuditLog(client),
+      retention: new SqlCheckpointRetention(client),
       async ping() {
         await client.query(`SELECT 1 FROM ${dialect.table("runs")} LIMIT 1`);
       },
@@ -91,12 +107,35 @@ export async function openPostgresStorage(options: PostgresStorageOptions): Prom
  * so both run under one advisory lock per schema.
  */
 async function migrate(
-  pool: pg.Pool,
+  databaseUrl: string,
   watch: ConnectionWatch,
   dialect: SqlDialect,
   schema: string,
 ): Promise<void> {
   const lockKey = `polar-flows:migrate:${schema}`;
+  // Waiting for another replica's migration may take longer than any run-path statement may:
+  // connections of its own, without the statement timeouts.
+  const pool = new pg.Pool({
+    connectionString: databaseUrl,
+    application_name: "polar-flows-migrate",
+    connectionTimeoutMillis: DATABASE_CONNECT_TIMEOUT_MS,
+    max: 2,
+  });
+  watch.watchPool(pool);
+  try {
+    await migrateOn(pool, watch, dialect, schema, lockKey);
+  } finally {
+    await pool.end();
+  }
+}
+
+async function migrateOn(
+  pool: pg.Pool,
+  watch: ConnectionWatch,
+  dialect: SqlDialect,
+  schema: string,
+  lockKey: string,
+): Promise<void> {
   const connection = await watch.checkout(pool, "migration");
   const saver = new PostgresSaver(watch.pool(pool, "migration"), undefined, { schema });
   try {

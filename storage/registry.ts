@@ -20,7 +20,7 @@ import {
 const COLUMNS =
   "run_id, tenant, workflow, status, input, metadata, interrupt, output, error, checkpoint_id, " +
   "idempotency_key, request_hash, pending_resume, lease_owner, lease_generation, " +
-  "lease_expires_at, created_at, updated_at";
+  "lease_expires_at, started_by, created_at, updated_at";
 
 const JSON_PATCH_FIELDS = ["interrupt", "output", "error", "metadata", "pending_resume"] as const;
 
@@ -51,6 +51,7 @@ interface RunRow {
   lease_owner: string | null;
   lease_generation: number;
   lease_expires_at: unknown;
+  started_by: string | null;
   created_at: unknown;
   updated_at: unknown;
 }
@@ -80,11 +81,12 @@ export class SqlRunRegistry implements RunRegistry {
       JSON.stringify(run.metadata),
       key,
       run.request_hash ?? null,
+      run.started_by ?? null,
     ];
     const insert = `INSERT INTO ${this.#runs}
       (run_id, tenant, workflow, status, input, metadata, idempotency_key, request_hash,
-       created_at, updated_at)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ${this.#d.now}, ${this.#d.now})`;
+       started_by, created_at, updated_at)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ${this.#d.now}, ${this.#d.now})`;
     if (key === null) {
       return { run: await this.#one(`${insert} RETURNING ${COLUMNS}`, params), created: true };
     }
@@ -302,6 +304,7 @@ export class SqlRunRegistry implements RunRegistry {
       lease_owner: row.lease_owner,
       lease_generation: Number(row.lease_generation),
       lease_expires_at: row.lease_expires_at == null ? null : d.readTimestamp(row.lease_expires_at),
+      started_by: row.started_by ?? null,
       created_at: d.readTimestamp(row.created_at),
       updated_at: d.readTimestamp(row.updated_at),
     };

@@ -3,11 +3,14 @@ import { join } from "node:path";
 import { SqliteSaver } from "@langchain/langgraph-checkpoint-sqlite";
 import Database from "better-sqlite3";
 import { SqlAnswerLog } from "./answers.ts";
+import { SqlAuditLog } from "./audit.ts";
 import { SqlRunEventLog } from "./events.ts";
 import { FencedCheckpointer } from "./fenced.ts";
 import { migrateRegistry } from "./migrations.ts";
 import { SqlNoticeOutbox } from "./notices.ts";
+import { SqlPolarWriteLog } from "./polar-writes.ts";
 import { fenceLease, SqlRunRegistry } from "./registry.ts";
+import { SqlCheckpointRetention } from "./retention.ts";
 import { type SqlClient, sqliteDialect } from "./sql.ts";
 import { SqlThreadStore } from "./threads.ts";
 import type { Storage } from "./types.ts";
@@ -52,6 +55,9 @@ export async function openSqliteStorage(dataDir: string): Promise<Storage> {
       watches: new SqlWatchStore(client),
       webhooks: new SqlWebhookLog(client),
       threads: new SqlThreadStore(client),
+      writes: new SqlPolarWriteLog(client),
+      audit: new SqlAuditLog(client),
+      retention: new SqlCheckpointRetention(client),
       async ping() {
         await client.query("SELECT 1 FROM runs LIMIT 1");
       },

@@ -44,6 +44,8 @@ export interface RunRecord {
   lease_generation: number;
   /** ISO 8601; after it, any replica may claim the run. */
   lease_expires_at: string | null;
+  /** The name of the key that started the run (null: started by the service itself). */
+  started_by: string | null;
   /** ISO 8601, millisecond precision, UTC. */
   created_at: string;
   updated_at: string;
@@ -71,6 +73,8 @@ export interface RunAnswer {
   note: string | null;
   /** The resume payload as given. */
   resume: unknown;
+  /** The Polar customer the run is about, when the interrupt named one (for the audit trail). */
+  customer_id?: string | null;
 }
 
 /** Every answer given to a run's interrupts; one per interrupt. */
@@ -79,6 +83,123 @@ export interface AnswerLog {
   record(tenant: string, answer: RunAnswer): Promise<void>;
   /** The runs' answers, oldest first. */
   forRuns(runIds: readonly string[]): Promise<RunAnswer[]>;
+}
+
+export const POLAR_WRITE_ACTIONS = [
+  "checkout.create",
+  "subscription.cancel_at_period_end",
+  "events.ingest",
+  "benefit.create",
+] as const;
+export type PolarWriteAction = (typeof POLAR_WRITE_ACTIONS)[number];
+
+/**
+ * `pending`: recorded, sent (or about to be), no answer recorded; `unknown`: sent, and the
+ * answer was lost (timeout, 5xx); `succeeded`/`failed`: Polar's answer.
+ */
+export type PolarWriteStatus = "pending" | "succeeded" | "failed" | "unknown";
+
+/** One Polar write of a run, on record (`polar_writes`): one row per write, whatever retries. */
+export interface PolarWriteEntry {
+  write_id: number;
+  tenant: string;
+  run_id: string;
+  workflow: string;
+  node: string;
+  action: PolarWriteAction;
+  idempotency_key: string;
+  /** Times it was sent. */
+  attempt: number;
+  customer_id: string | null;
+  /** Who approved the run, or started it with approval off (`watch:<name>` for a watch). */
+  actor: string;
+  /** What was sent, in short (no secrets). */
+  request: Record<string, unknown>;
+  status: PolarWriteStatus;
+  polar_object_id: string | null;
+  /** What the node kept of Polar's answer: a node executed again answers with it. */
+  result: unknown;
+  error: string | null;
+  /** ISO 8601, millisecond precision, UTC: when it was (last) sent. */
+  sent_at: string;
+  answered_at: string | null;
+}
+
+export type PolarWriteIntent = Pick<
+  PolarWriteEntry,
+  "node" | "action" | "idempotency_key" | "customer_id" | "actor" | "request"
+>;
+
+/** The journal of Polar writes, in the same store as the runs. */
+export interface PolarWriteLog {
+  /** The run's write with that action and key, if any was recorded. */
+  find(runId: string, action: PolarWriteAction, key: string): Promise<PolarWriteEntry | null>;
+  /**
+   * Records that the write is about to be sent (`pending`, attempt + 1, `sent_at` now) — only
+   * while `lease` holds with at least `minLeftMs` of it left by the store's clock; otherwise
+   * throws `LeaseLostError` and records nothing.
+   */
+  sending(intent: PolarWriteIntent, lease: Lease, minLeftMs: number): Promise<PolarWriteEntry>;
+  /** Polar's answer (or its loss) for a write recorded by `sending`. */
+  answered(
+    writeId: number,
+    outcome: {
+      status: Exclude<PolarWriteStatus, "pending">;
+      polar_object_id?: string | null;
+      result?: unknown;
+      error?: string | null;
+    },
+  ): Promise<void>;
+}
+
+/** One entry of the audit trail (DESIGN §11). */
+export interface AuditEntry {
+  id: string;
+  /** ISO 8601: when the answer was given, or when the write was sent. */
+  at: string;
+  tenant: string;
+  run_id: string;
+  workflow: string;
+  kind: "answer" | "polar_write";
+  action: string;
+  actor: string;
+  detail: Record<string, unknown>;
+}
+
+export interface AuditQuery {
+  tenant: string;
+  run_id?: string;
+  /** Entries of runs about this customer, answers included. */
+  customer_id?: string;
+  kind?: AuditEntry["kind"];
+  /** ISO 8601, inclusive. */
+  since?: string;
+  /** ISO 8601, exclusive. */
+  until?: string;
+  limit: number;
+  cursor?: string;
+}
+
+/** People's answers and Polar writes, oldest first; never pruned. */
+export interface AuditLog {
+  /** Throws `InvalidCursorError` for a cursor it did not issue. */
+  page(query: AuditQuery): Promise<{ entries: AuditEntry[]; next_cursor: string | null }>;
+}
+
+/** Checkpoint retention: finished runs keep only their final checkpoint (storage/retention.ts). */
+export interface CheckpointRetention {
+  /**
+   * Prunes up to `limit` finished runs that finished at least `finishedBeforeMs` ago, if this
+   * replica (`owner`) has the pruning turn (taken for `leaseMs`); answers what it did.
+   */
+  prune(options: {
+    finishedBeforeMs: number;
+    limit: number;
+    owner: string;
+    leaseMs: number;
+  }): Promise<{ runs: number; checkpoints: number }>;
+  /** Rows and bytes a run's checkpoints take. */
+  footprint(runId: string): Promise<{ rows: number; bytes: number }>;
 }
 
 /** The right to execute one run, held by one replica; `generation` fences out earlier holders. */
@@ -113,6 +234,8 @@ export interface NewRun {
   status?: RunStatus;
   idempotency_key?: string | null;
   request_hash?: string | null;
+  /** The starting key's name, for the audit trail. */
+  started_by?: string | null;
 }
 
 /**
@@ -377,6 +500,9 @@ export interface Storage {
   webhooks: WebhookLog;
   /** LangGraph threads made before their first run, and LangGraph runs (§12). */
   threads: ThreadStore;
+  writes: PolarWriteLog;
+  audit: AuditLog;
+  retention: CheckpointRetention;
   /** Readiness: resolves when the store answers, throws otherwise. */
   ping(): Promise<void>;
   /** Idempotent. */
@@ -389,6 +515,11 @@ export interface StorageOptions {
   dataDir: string;
   /** PostgreSQL schema for the registry and the checkpoints; default `public`. */
   schema?: string;
+  /**
+   * PostgreSQL: the bound on each statement and connection attempt of the run path; keep it
+   * well under the lease's length minus its renewal interval (docs/writes.md). Default 5 s.
+   */
+  statementTimeoutMs?: number;
   /**
    * PostgreSQL connections lost (server restart, failover, network drop) and the server answering
    * again: for logging. Broken connections are dropped and replaced either way. Default: ignored.

@@ -1,6 +1,6 @@
 /** create_benefit: a benefit of a given type, after a person approves. */
 import { z } from "zod";
-import { BenefitCreate } from "../../polar/schemas.ts";
+import { type Benefit, BenefitCreate } from "../../polar/schemas.ts";
 import type { WriteTool } from "./types.ts";
 
 const TOOL = "create_benefit";
@@ -51,15 +51,31 @@ export const createBenefit: WriteTool<typeof input, BenefitPlan, typeof output> 
       proposed_action: { action: TOOL, benefit, metadata: BENEFIT_METADATA },
     };
   },
-  async perform(plan, { polar, runId }) {
-    const { benefit } = await polar.findOrCreateBenefit({
-      key: runId,
-      benefit: plan.benefit,
-      metadata: BENEFIT_METADATA,
+  async perform(plan, { polar, runId, write }) {
+    const summarize = (benefit: Benefit) => ({
+      id: benefit.id,
+      type: benefit.type,
+      description: benefit.description,
     });
-    return {
-      outcome: "benefit_created",
-      benefit: { id: benefit.id, type: benefit.type, description: benefit.description },
-    };
+    const benefit = await write({
+      action: "benefit.create",
+      key: runId,
+      customerId: null,
+      request: { type: plan.benefit.type, description: plan.benefit.description },
+      send: async () =>
+        summarize(
+          await polar.createBenefit({
+            key: runId,
+            benefit: plan.benefit,
+            metadata: BENEFIT_METADATA,
+          }),
+        ),
+      lookup: async () => {
+        const found = await polar.findBenefit(plan.benefit.type, runId);
+        return found ? summarize(found) : null;
+      },
+      objectId: (made) => made.id,
+    });
+    return { outcome: "benefit_created", benefit };
   },
 };

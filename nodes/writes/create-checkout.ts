@@ -1,6 +1,7 @@
 /** create_checkout: a checkout link for a customer and a product, after a person approves. */
 import { z } from "zod";
 import {
+  type Checkout,
   CustomerRef,
   metadataSchema,
   ProductRef,
@@ -106,23 +107,37 @@ export const createCheckout: WriteTool<typeof input, CheckoutPlan, typeof output
       },
     };
   },
-  async perform(plan, { polar, runId }) {
-    const { checkout } = await polar.findOrCreateCheckout({
+  async perform(plan, { polar, runId, write }) {
+    const request = {
       key: runId,
       customerId: plan.customer.id,
       productId: plan.product.id,
       ...(plan.success_url ? { successUrl: plan.success_url } : {}),
       metadata: checkoutMetadata(plan),
       createdAfter: new Date(Date.parse(plan.planned_at) - CLOCK_SKEW_MARGIN_MS),
-    });
-    return {
-      outcome: "checkout_created",
-      checkout: {
-        id: checkout.id,
-        url: checkout.url,
-        status: checkout.status,
-        expires_at: checkout.expires_at,
-      },
     };
+    const summarize = (checkout: Checkout) => ({
+      id: checkout.id,
+      url: checkout.url,
+      status: checkout.status,
+      expires_at: checkout.expires_at,
+    });
+    const checkout = await write({
+      action: "checkout.create",
+      key: runId,
+      customerId: plan.customer.id,
+      request: {
+        product_id: plan.product.id,
+        customer_id: plan.customer.id,
+        success_url: plan.success_url ?? null,
+      },
+      send: async () => summarize(await polar.createCheckout(request)),
+      lookup: async () => {
+        const found = await polar.findCheckout(request);
+        return found ? summarize(found) : null;
+      },
+      objectId: (made) => made.id,
+    });
+    return { outcome: "checkout_created", checkout };
   },
 };

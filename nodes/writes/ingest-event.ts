@@ -94,9 +94,18 @@ export const ingestEvent: WriteTool<typeof input, IngestPlan, typeof output> = {
       proposed_action: { action: TOOL, event },
     };
   },
-  async perform(plan, { polar, runId }) {
+  async perform(plan, { polar, runId, write }) {
     const { event } = plan;
-    const result = await polar.ingestEvents([event]);
+    const result = await write({
+      action: "events.ingest",
+      key: event.external_id,
+      customerId: "customer_id" in event ? event.customer_id : null,
+      request: { name: event.name, external_id: event.external_id },
+      // Polar de-duplicates by external_id: sending it again is how to find out.
+      send: () => polar.ingestEvents([event]),
+      lookup: async () => null,
+      objectId: () => null,
+    });
     const summary = {
       name: event.name,
       external_id: event.external_id,

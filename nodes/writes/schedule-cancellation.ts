@@ -1,6 +1,6 @@
 /** schedule_cancellation: end a subscription at the end of its period, after a person approves. */
 import { z } from "zod";
-import { CancellationReason, CustomerRef } from "../../polar/schemas.ts";
+import { CancellationReason, CustomerRef, type Subscription } from "../../polar/schemas.ts";
 import { describeRef, formatDate } from "../format.ts";
 import type { WriteTool } from "./types.ts";
 
@@ -121,10 +121,30 @@ export const scheduleCancellation: WriteTool<typeof input, CancellationPlan, typ
       },
     };
   },
-  async perform(plan, { polar }) {
-    const result = await polar.scheduleCancellation(plan.subscription.id, {
+  async perform(plan, { polar, write }) {
+    const subscriptionId = plan.subscription.id;
+    const details = {
       ...(plan.reason ? { reason: plan.reason } : {}),
       ...(plan.comment ? { comment: plan.comment } : {}),
+    };
+    const result = await write({
+      action: "subscription.cancel_at_period_end",
+      key: `${subscriptionId}:cancel_at_period_end`,
+      customerId: plan.customer.id,
+      request: { subscription_id: subscriptionId, cancel_at_period_end: true, ...details },
+      send: async () => {
+        const sent = await polar.scheduleCancellation(subscriptionId, details);
+        return sent.status === "not_found"
+          ? sent
+          : { status: sent.status, subscription: summarize(sent.subscription) };
+      },
+      lookup: async () => {
+        const current = await polar.getSubscription(subscriptionId);
+        return current?.cancel_at_period_end
+          ? { status: "already_scheduled" as const, subscription: summarize(current) }
+          : null;
+      },
+      objectId: (sent) => ("subscription" in sent ? sent.subscription.id : null),
     });
     if (result.status === "not_found") {
       return {
@@ -142,7 +162,7 @@ export const scheduleCancellation: WriteTool<typeof input, CancellationPlan, typ
         : {}),
       subscription: {
         id: subscription.id,
-        product_name: subscription.product.name,
+        product_name: subscription.product_name,
         cancel_at_period_end: subscription.cancel_at_period_end,
         current_period_end: subscription.current_period_end,
       },
@@ -150,3 +170,13 @@ export const scheduleCancellation: WriteTool<typeof input, CancellationPlan, typ
     };
   },
 };
+
+/** What the run keeps of the subscription Polar answered with. */
+function summarize(subscription: Subscription) {
+  return {
+    id: subscription.id,
+    product_name: subscription.product.name,
+    cancel_at_period_end: subscription.cancel_at_period_end,
+    current_period_end: subscription.current_period_end,
+  };
+}

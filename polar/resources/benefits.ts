@@ -27,17 +27,27 @@ export class BenefitsResource {
     return this.transport.retried("benefits.findOrCreate", async () => {
       const existing = await this.findByKey(benefit.type, key);
       if (existing) return { benefit: existing, created: false };
-      const created = await this.transport.write("benefits.create", Benefit, (sdk) =>
-        sdk.benefits.create({
-          ...benefit,
-          metadata: { ...benefit.metadata, ...params.metadata, [BENEFIT_KEY_FIELD]: key },
-        } as Parameters<PolarSdk["benefits"]["create"]>[0]),
-      );
-      return { benefit: created, created: true };
+      return { benefit: await this.create(params), created: true };
     });
   }
 
-  private async findByKey(type: BenefitCreate["type"], key: string): Promise<Benefit | null> {
+  /** Creates the benefit tagged with `key` without looking first (a journal knows); no retry. */
+  create(params: {
+    key: string;
+    benefit: BenefitCreate;
+    metadata?: Record<string, string | number | boolean>;
+  }): Promise<Benefit> {
+    const { benefit, key } = params;
+    return this.transport.write("benefits.create", Benefit, (sdk) =>
+      sdk.benefits.create({
+        ...benefit,
+        metadata: { ...benefit.metadata, ...params.metadata, [BENEFIT_KEY_FIELD]: key },
+      } as Parameters<PolarSdk["benefits"]["create"]>[0]),
+    );
+  }
+
+  /** The benefit of that type tagged with `key`, or null. */
+  async findByKey(type: BenefitCreate["type"], key: string): Promise<Benefit | null> {
     for await (const benefit of this.transport.items("benefits.list", Benefit, (sdk, page) =>
       sdk.benefits.list({ type, metadata: { [BENEFIT_KEY_FIELD]: key }, page, limit: PAGE_LIMIT }),
     )) {

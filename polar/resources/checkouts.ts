@@ -36,19 +36,27 @@ export class CheckoutsResource {
     return this.transport.retried("checkouts.findOrCreate", async () => {
       const existing = await this.findByKey(params);
       if (existing) return { checkout: existing, created: false };
-      const checkout = await this.transport.write("checkouts.create", Checkout, (sdk) =>
-        sdk.checkouts.create({
-          products: [params.productId],
-          customer_id: params.customerId,
-          ...(params.successUrl ? { success_url: params.successUrl } : {}),
-          metadata: { ...params.metadata, [CHECKOUT_KEY_FIELD]: params.key },
-        }),
-      );
-      return { checkout, created: true };
+      return { checkout: await this.create(params), created: true };
     });
   }
 
-  private async findByKey(params: CheckoutRequest): Promise<Checkout | null> {
+  /**
+   * Creates the checkout tagged with `key`, without looking first: for a caller that knows no
+   * earlier attempt was sent (a journal). A failure is not retried here — it may have created it.
+   */
+  create(params: CheckoutRequest): Promise<Checkout> {
+    return this.transport.write("checkouts.create", Checkout, (sdk) =>
+      sdk.checkouts.create({
+        products: [params.productId],
+        customer_id: params.customerId,
+        ...(params.successUrl ? { success_url: params.successUrl } : {}),
+        metadata: { ...params.metadata, [CHECKOUT_KEY_FIELD]: params.key },
+      }),
+    );
+  }
+
+  /** The customer's checkout tagged with `key`, newest first down to `createdAfter`, or null. */
+  async findByKey(params: CheckoutRequest): Promise<Checkout | null> {
     const oldest = params.createdAfter?.getTime() ?? Number.NEGATIVE_INFINITY;
     for await (const checkout of this.transport.items("checkouts.list", Checkout, (sdk, page) =>
       sdk.checkouts.list({

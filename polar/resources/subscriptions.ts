@@ -96,38 +96,34 @@ export class SubscriptionsResource {
 
   /**
    * Schedules the end of a subscription at the end of its period (reversible; access is kept
-   * until `current_period_end`). Sends nothing when it is already scheduled. After a failure
-   * that may have changed it, the subscription is read again before another PATCH.
+   * until `current_period_end`). The PATCH goes first: setting the flag again changes nothing,
+   * so it is retried like a read, and Polar refuses it (403) when the end is already scheduled —
+   * then the subscription is read to say so.
    */
   async scheduleCancellation(
     subscriptionId: string,
     details: { reason?: CancellationReason; comment?: string } = {},
   ): Promise<CancellationResult> {
-    return this.transport.retried("subscriptions.scheduleCancellation", async () => {
-      const current = await this.get(subscriptionId);
-      if (!current) return { status: "not_found" };
-      if (current.cancel_at_period_end)
-        return { status: "already_scheduled", subscription: current };
-      try {
-        const subscription = await this.transport.write(
-          "subscriptions.update",
-          Subscription,
-          (sdk) =>
-            sdk.subscriptions.update(subscriptionId, {
-              cancel_at_period_end: true,
-              ...(details.reason ? { customer_cancellation_reason: details.reason } : {}),
-              ...(details.comment ? { customer_cancellation_comment: details.comment } : {}),
-            }),
-        );
-        return { status: "scheduled", subscription };
-      } catch (error) {
-        // Polar refuses (403) to cancel what already ends: another run scheduled it between
-        // our read and our PATCH.
-        if (!(error instanceof PolarGatewayError) || error.status !== 403) throw error;
-        const now = await this.get(subscriptionId);
-        if (!now?.cancel_at_period_end) throw error;
-        return { status: "already_scheduled", subscription: now };
-      }
-    });
+    try {
+      const subscription = await this.transport.write(
+        "subscriptions.update",
+        Subscription,
+        (sdk) =>
+          sdk.subscriptions.update(subscriptionId, {
+            cancel_at_period_end: true,
+            ...(details.reason ? { customer_cancellation_reason: details.reason } : {}),
+            ...(details.comment ? { customer_cancellation_comment: details.comment } : {}),
+          }),
+        { repeatable: true },
+      );
+      return { status: "scheduled", subscription };
+    } catch (error) {
+      if (!(error instanceof PolarGatewayError)) throw error;
+      if (error.status === 404) return { status: "not_found" };
+      if (error.status !== 403) throw error;
+      const now = await this.get(subscriptionId);
+      if (!now?.cancel_at_period_end) throw error;
+      return { status: "already_scheduled", subscription: now };
+    }
   }
 }

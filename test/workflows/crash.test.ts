@@ -88,60 +88,83 @@ describe.each(backends)("side effects exactly once across a SIGKILL (%s)", (_nam
     await cleanup();
   });
 
-  it("overage: killed after the checkout was made, resumed in a fresh process → one checkout", async () => {
-    const runId = randomUUID();
-    const input = {
-      customer: { external_id: "external_usr_881" },
-      current_product: { name: "Starter" },
-      upgrade_product: { name: "Pro" },
-      usage: { event_name: "api_request", group_by: "endpoint" },
-      limit: 10_000,
-      require_approval: false,
-    };
-    const first = runChild(
-      ["start", "overage-remediation", runId, JSON.stringify(input)],
-      env,
-      (l) => "wrote" in l,
-    );
-    const wrote = await first.line;
-    expect(await killed(first.child)).toBe("SIGKILL");
-    const checkoutId = wrote.result.checkout.id;
-
-    const second = runChild(["retry", "overage-remediation", runId], env, (l) => "result" in l);
-    const { result } = await second.line;
-    expect(result).toMatchObject({ status: "completed", output: { outcome: "checkout_created" } });
-    expect(result.output.checkout.id).toBe(checkoutId);
-    const created = requestsTo(simulator, "POST", "/v1/checkouts/").filter(
+  const overageInput = {
+    customer: { external_id: "external_usr_881" },
+    current_product: { name: "Starter" },
+    upgrade_product: { name: "Pro" },
+    usage: { event_name: "api_request", group_by: "endpoint" },
+    limit: 10_000,
+    require_approval: false,
+  };
+  const checkoutsCreated = () =>
+    requestsTo(simulator, "POST", "/v1/checkouts/").filter(
       (request) =>
         request.status === 201 &&
         (request.body as { products: string[] }).products[0] === PRODUCTS.pro.id,
     );
-    expect(created).toHaveLength(1);
-  });
 
-  it("offboarding: killed after the PATCH, resumed in a fresh process → one PATCH", async () => {
+  /** Starts the run, SIGKILLs it where `halt` says, and continues it in a fresh process. */
+  async function crashAndRetry(workflow: string, input: unknown, halt: string) {
     simulator.reset();
     simulator.clearRequests();
     const runId = randomUUID();
-    const input = {
-      customer: { external_id: "usr_offboard_1" },
-      reason: "unused",
-      require_approval: false,
-    };
     const first = runChild(
-      ["start", "subscription-offboarding", runId, JSON.stringify(input)],
-      env,
-      (l) => "wrote" in l,
+      ["start", workflow, runId, JSON.stringify(input)],
+      { ...env, HALT: halt },
+      (l) => "halted" in l,
     );
-    await first.line;
-    await killed(first.child);
-
-    const second = runChild(
-      ["retry", "subscription-offboarding", runId],
-      env,
-      (l) => "result" in l,
-    );
+    const halted = await first.line;
+    expect(halted.halted).toBe(halt);
+    expect(await killed(first.child)).toBe("SIGKILL");
+    const requestsBefore = simulator.requests().length;
+    const second = runChild(["retry", workflow, runId], env, (l) => "result" in l);
     const { result } = await second.line;
+    const retried = simulator.requests().slice(requestsBefore);
+    return { halted, result, retried: retried.map((r) => `${r.method} ${r.path}`) };
+  }
+
+  it("overage: killed between the send and its record → found at Polar by its key, not repeated", async () => {
+    const { halted, result, retried } = await crashAndRetry(
+      "overage-remediation",
+      overageInput,
+      "after-send",
+    );
+    expect(result).toMatchObject({ status: "completed", output: { outcome: "checkout_created" } });
+    expect(result.output.checkout.id).toBe(halted.detail.id);
+    expect(checkoutsCreated()).toHaveLength(1);
+    expect(retried).toContain("GET /v1/checkouts/");
+    expect(retried).not.toContain("POST /v1/checkouts/");
+  });
+
+  it("overage: killed after journaling the write, before sending it → sent once", async () => {
+    const { result, retried } = await crashAndRetry(
+      "overage-remediation",
+      overageInput,
+      "before-send",
+    );
+    expect(result).toMatchObject({ status: "completed", output: { outcome: "checkout_created" } });
+    expect(checkoutsCreated()).toHaveLength(1);
+    expect(retried.filter((r) => r === "POST /v1/checkouts/")).toHaveLength(1);
+  });
+
+  it("overage: killed after the answer was journaled → neither sent nor searched again", async () => {
+    const { halted, result, retried } = await crashAndRetry(
+      "overage-remediation",
+      overageInput,
+      "after-record",
+    );
+    expect(result.output.checkout.id).toBe(halted.detail.id);
+    expect(checkoutsCreated()).toHaveLength(1);
+    expect(retried).not.toContain("GET /v1/checkouts/");
+    expect(retried).not.toContain("POST /v1/checkouts/");
+  });
+
+  it("offboarding: killed between the PATCH and its record → found at Polar, one PATCH", async () => {
+    const { result, retried } = await crashAndRetry(
+      "subscription-offboarding",
+      { customer: { external_id: "usr_offboard_1" }, reason: "unused", require_approval: false },
+      "after-send",
+    );
     expect(result).toMatchObject({
       status: "completed",
       output: {
@@ -150,5 +173,6 @@ describe.each(backends)("side effects exactly once across a SIGKILL (%s)", (_nam
       },
     });
     expect(requestsTo(simulator, "PATCH", "/v1/subscriptions/")).toHaveLength(1);
+    expect(retried).toContain(`GET /v1/subscriptions/${SUBSCRIPTIONS.gracePro}`);
   });
 });

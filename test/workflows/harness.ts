@@ -10,6 +10,7 @@ import { getWorkflow, type Workflow } from "../../graphs/index.ts";
 import type { WorkflowDeps } from "../../nodes/context.ts";
 import type { PolarGateway } from "../../polar/gateway.ts";
 import { advanceRun, checkResume, type RunStart, type StepResult } from "../../runs/runner.ts";
+import { RunWriteJournal, writeActor } from "../../runs/write-journal.ts";
 import type { RunStatus, Storage } from "../../storage/index.ts";
 import type { TestBackend } from "../helpers/backends.ts";
 import { gatewayFor, startTestPolar, type TestSimulator } from "../helpers/polar.ts";
@@ -54,6 +55,12 @@ export function workflowHarness(storage: Storage, deps: () => WorkflowDeps): Wor
     run.last = await advanceRun(run.workflow, graphOf(run.workflow), runId, start, {
       deps: deps(),
       lease,
+      journal: new RunWriteJournal({
+        log: storage.writes,
+        lease,
+        actor: () => writeActor(claimed[0]!, storage.answers),
+        minLeftMs: 0,
+      }),
     });
     const set = run.last.checkpoint_id === null ? {} : { checkpoint_id: run.last.checkpoint_id };
     await storage.runs.transition(runId, { from: ["running"], to: run.last.status, set, lease });

@@ -253,7 +253,7 @@ describeEachBackend("overage-remediation", (backend) => {
     });
     expect(wrote).toEqual([
       ["__start__", "input"],
-      ["resolve_customer", "customer"],
+      ["resolve_customer", "customer,holdings"],
       ["check_subscription", "subscription,upgrade_product"],
       ["sum_usage", "usage"],
       ["approve_checkout", "approval"],
