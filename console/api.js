@@ -60,27 +60,24 @@ function parseEvent(block) {
 }
 
 /**
- * Follows a run's server-sent events (/v1/runs/{id}/events) from after `after`: `onEvent` for
- * each, `onEnd(lastId, error)` when the stream ends (the run paused or ended). Read with fetch
- * rather than EventSource so the console header goes along. Answers a function that stops it.
+ * Reads server-sent events from `path` after `after`: `onOpen` once the stream answers,
+ * `onEvent` for each event, `onEnd(lastId, error)` when it ends. Read with fetch rather than
+ * EventSource so the console header goes along. Answers a function that stops it.
  */
-export function followEvents(runId, { after = 0, onEvent, onEnd }) {
+function followStream(path, { after = 0, onOpen, onEvent, onEnd }) {
   const stop = new AbortController();
   let last = after;
   (async () => {
     try {
       const headers = { ...CONSOLE_HEADER, accept: "text/event-stream" };
       if (last > 0) headers["last-event-id"] = String(last);
-      const response = await fetch(`/v1/runs/${encodeURIComponent(runId)}/events`, {
-        headers,
-        signal: stop.signal,
-        cache: "no-store",
-      });
+      const response = await fetch(path, { headers, signal: stop.signal, cache: "no-store" });
       if (!response.ok) {
         const error = new ApiError(response.status, await response.json().catch(() => null));
         if (response.status === 401) signedOut(error);
         throw error;
       }
+      onOpen?.();
       const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
       let buffer = "";
       for (;;) {
@@ -101,4 +98,17 @@ export function followEvents(runId, { after = 0, onEvent, onEnd }) {
     }
   })();
   return () => stop.abort();
+}
+
+/** A run's events (/v1/runs/{id}/events), until the run pauses or ends. */
+export function followEvents(runId, handlers) {
+  return followStream(`/v1/runs/${encodeURIComponent(runId)}/events`, handlers);
+}
+
+/**
+ * Every run's status, interrupt and answer events of the tenant (/v1/events), each with its
+ * `run_id`; without `after` from the moment `onOpen` is called. It ends only if dropped.
+ */
+export function followTenantEvents(handlers) {
+  return followStream("/v1/events", handlers);
 }

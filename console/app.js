@@ -9,6 +9,7 @@ import { approvalsPage } from "./approvals.js";
 import { h, replace } from "./dom.js";
 import { runPage } from "./run.js";
 import { runsPage } from "./runs.js";
+import { watchesPage } from "./watches.js";
 
 const view = document.getElementById("view");
 const nav = document.getElementById("nav");
@@ -19,6 +20,7 @@ function route(path) {
   const run = /^\/console\/runs\/([0-9a-f-]{36})\/?$/.exec(path);
   if (run) return { page: "run", runId: run[1] };
   if (/^\/console\/runs\/?$/.test(path)) return { page: "runs" };
+  if (/^\/console\/watches\/?$/.test(path)) return { page: "watches" };
   return { page: "approvals" };
 }
 
@@ -38,10 +40,11 @@ async function show() {
     if (current) link.setAttribute("aria-current", "page");
     else link.removeAttribute("aria-current");
   }
-  document.title = `${{ approvals: "Approvals", runs: "Runs", run: "Run" }[where.page]} · polar-flows`;
+  document.title = `${{ approvals: "Approvals", runs: "Runs", run: "Run", watches: "Watches" }[where.page]} · polar-flows`;
   try {
     if (where.page === "approvals") await approvalsPage(view, { signal });
     else if (where.page === "runs") await runsPage(view, { signal, navigate });
+    else if (where.page === "watches") await watchesPage(view, { signal });
     else await runPage(view, { runId: where.runId, signal });
   } catch (error) {
     if (signal.aborted || (error instanceof ApiError && error.status === 401)) return;

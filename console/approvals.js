@@ -1,14 +1,16 @@
 /**
- * Approvals: every interrupt of the tenant waiting for a person, oldest first. The list is read
- * again every few seconds (and at once when the tab comes back), so new interrupts appear and
- * a decision made elsewhere removes its card; an answered run is followed over its event
- * stream until it pauses or ends.
+ * Approvals: every interrupt of the tenant waiting for a person, oldest first. The page follows
+ * the tenant's event stream (/v1/events): a run that becomes interrupted adds its card, one that
+ * moves on (answered elsewhere, cancelled, failed) removes it. The list is read once the stream
+ * is open, and read again only while the stream is down. An answered run is followed over its
+ * own event stream until it pauses or ends.
  */
-import { api, followEvents } from "./api.js";
+import { api, followEvents, followTenantEvents } from "./api.js";
 import { decisionCard } from "./decision.js";
 import { ago, announce, h, link, replace, statusBadge } from "./dom.js";
 
-const REFRESH_MS = 3_000;
+/** While the stream is down: how long before trying it again (and reading the list). */
+const RECONNECT_MS = 5_000;
 const MOST_PAGES = 5;
 
 async function waitingRuns() {
@@ -52,7 +54,7 @@ export async function approvalsPage(view, { signal }) {
     answered,
   );
   const count = h("span", { class: "count" }, "");
-  const live = h("span", { class: "live", title: "Updates every few seconds" }, "live");
+  const live = h("span", { class: "live stale", title: "Connecting" }, "live");
   replace(
     view,
     h("div", { class: "page-head" }, h("h1", {}, "Approvals ", count), live),
@@ -86,18 +88,28 @@ export async function approvalsPage(view, { signal }) {
     signal.addEventListener("abort", stop);
   };
 
-  const refresh = async () => {
-    let runs;
-    try {
-      runs = await waitingRuns();
-      live.classList.remove("stale");
-    } catch (error) {
-      live.classList.add("stale");
-      live.title = `Could not refresh: ${error.message}`;
-      return;
+  /** The runs waiting, by id, as the list and then the stream tell. */
+  const waiting = new Map();
+
+  const apply = (event) => {
+    const { run_id: runId } = event.data;
+    if (event.type === "status") {
+      if (event.data.status === "interrupted" && event.data.interrupt)
+        waiting.set(runId, event.data);
+      else waiting.delete(runId);
+    } else if (event.type === "answer") {
+      if (waiting.get(runId)?.interrupt.id === event.data.interrupt_id) waiting.delete(runId);
     }
-    if (signal.aborted) return;
-    const waiting = new Map(runs.map((run) => [run.run_id, run]));
+  };
+
+  const showSince = () => {
+    for (const since of list.querySelectorAll("[data-since]")) {
+      since.textContent = `waiting ${ago(since.dataset.since)}`;
+    }
+  };
+
+  const render = () => {
+    const runs = [...waiting.values()].sort((a, b) => a.updated_at.localeCompare(b.updated_at));
     for (const [runId, entry] of shown) {
       if (waiting.get(runId)?.interrupt.id !== entry.interruptId) {
         entry.card.remove();
@@ -116,6 +128,7 @@ export async function approvalsPage(view, { signal }) {
           follow(resumed, status);
         },
         onGone: (message) => {
+          waiting.delete(run.run_id);
           card.remove();
           shown.delete(run.run_id);
           announce(message);
@@ -133,19 +146,57 @@ export async function approvalsPage(view, { signal }) {
       order.every((card, index) => list.children[index] === card);
     if (!inPlace) list.replaceChildren(...order);
     replace(count, shown.size > 0 ? String(shown.size) : "");
-    for (const since of list.querySelectorAll("[data-since]")) {
-      since.textContent = `waiting ${ago(since.dataset.since)}`;
-    }
+    showSince();
     if (shown.size === 0)
       list.replaceChildren(h("p", { class: "empty" }, "Nothing waits for you."));
   };
 
-  await refresh();
-  const timer = setInterval(() => document.visibilityState === "visible" && refresh(), REFRESH_MS);
-  const onVisible = () => document.visibilityState === "visible" && refresh();
-  document.addEventListener("visibilitychange", onVisible);
+  /** Events that arrive while the list is being read, applied on top of it. */
+  let pending = null;
+  let stopStream = () => {};
+  let retry;
+  const connect = (after) =>
+    new Promise((opened) => {
+      stopStream = followTenantEvents({
+        after,
+        onOpen: async () => {
+          pending = [];
+          try {
+            const runs = await waitingRuns();
+            waiting.clear();
+            for (const run of runs) waiting.set(run.run_id, run);
+            for (const event of pending) apply(event);
+            live.classList.remove("stale");
+            live.title = "Updates as they happen";
+          } catch (error) {
+            live.title = `Could not read the list: ${error.message}`;
+          }
+          pending = null;
+          if (!signal.aborted) render();
+          opened();
+        },
+        onEvent: (event) => {
+          if (pending) pending.push(event);
+          else {
+            apply(event);
+            render();
+          }
+        },
+        onEnd: (last, error) => {
+          if (signal.aborted) return;
+          live.classList.add("stale");
+          live.title = `Reconnecting: ${error?.message ?? "the stream ended"}`;
+          retry = setTimeout(() => connect(last), RECONNECT_MS);
+          opened();
+        },
+      });
+    });
+
+  await connect(0);
+  const clock = setInterval(showSince, 30_000);
   signal.addEventListener("abort", () => {
-    clearInterval(timer);
-    document.removeEventListener("visibilitychange", onVisible);
+    stopStream();
+    clearTimeout(retry);
+    clearInterval(clock);
   });
 }

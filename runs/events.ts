@@ -22,6 +22,9 @@ export const SETTLED_STATUSES: ReadonlySet<RunStatus> = new Set([
   "cancelled",
 ]);
 
+/** The emitter's name for "some run": tenant-wide streams listen to it. */
+const ANY_RUN = Symbol("any run");
+
 /** How long node updates wait to be stored together. */
 const NODE_EVENT_BATCH_MS = 50;
 
@@ -73,7 +76,10 @@ export class RunEvents {
   }
 
   #told(stored: RunEvent[]): void {
-    for (const event of stored) this.#emitter.emit(event.run_id, event);
+    for (const event of stored) {
+      this.#emitter.emit(event.run_id, event);
+      this.#emitter.emit(ANY_RUN, event);
+    }
   }
 
   /**
@@ -117,14 +123,33 @@ export class RunEvents {
     return () => this.#emitter.off(runId, listener);
   }
 
+  /** Like `subscribe`, for the events of every run (tenant-wide streams filter them). */
+  subscribeAll(listener: (event: RunEvent | null) => void): () => void {
+    this.#emitter.on(ANY_RUN, listener);
+    return () => this.#emitter.off(ANY_RUN, listener);
+  }
+
   /** Another replica recorded events for the run (`undefined`: maybe for any run). */
   changedElsewhere(runId?: string): void {
-    const runIds = runId === undefined ? this.#emitter.eventNames() : [runId];
+    const runIds = runId === undefined ? this.#emitter.eventNames() : [runId, ANY_RUN];
     for (const id of runIds) this.#emitter.emit(id, null);
   }
 
   after(runId: string, afterEventId: number, limit: number): Promise<RunEvent[]> {
     return this.#log.after(runId, afterEventId, limit);
+  }
+
+  tenantAfter(
+    tenant: string,
+    types: readonly RunEventType[],
+    afterEventId: number,
+    limit: number,
+  ): Promise<RunEvent[]> {
+    return this.#log.tenantAfter(tenant, types, afterEventId, limit);
+  }
+
+  lastId(): Promise<number> {
+    return this.#log.lastId();
   }
 
   latestStatus(runId: string): Promise<RunEvent | null> {

@@ -47,6 +47,7 @@ import {
 } from "./schemas.ts";
 import { QUEUE_DEFAULTS, type QueueSettings, type RunLogger } from "./settings.ts";
 import { streamRunEvents } from "./stream.ts";
+import { streamTenantEvents } from "./tenant-stream.ts";
 import { RunWaiter } from "./waiting.ts";
 import { WorkflowGraphs } from "./workflows.ts";
 
@@ -323,6 +324,23 @@ export class RunService {
       stop: AbortSignal.any([options.stop, this.#closing.signal]),
       keepAliveMs: options.keepAliveMs,
       ...(options.format ? { format: options.format } : {}),
+    });
+  }
+
+  /** The newest event id: a tenant stream opened without a cursor starts after it. */
+  lastEventId(): Promise<number> {
+    return this.#events.lastId();
+  }
+
+  /** Every run's status, interrupt and answer events of the tenant, until `options.stop`. */
+  async streamTenantEvents(tenant: string, options: EventStreamOptions): Promise<void> {
+    await streamTenantEvents({
+      events: this.#events,
+      tenant,
+      after: options.after,
+      write: options.write,
+      stop: AbortSignal.any([options.stop, this.#closing.signal]),
+      keepAliveMs: options.keepAliveMs,
     });
   }
 

@@ -27,6 +27,21 @@ export function formatEvent(event: RunEvent): string {
   return `id: ${event.event_id}\nevent: ${event.type}\ndata: ${JSON.stringify(event.data)}\n\n`;
 }
 
+/** While the store is away (a database restart) a stream stays open and reads again after. */
+export function patientReader(write: (chunk: string) => void, stop: AbortSignal) {
+  return async <T>(query: () => Promise<T>): Promise<T> => {
+    for (;;) {
+      try {
+        return await query();
+      } catch (error) {
+        if (!isStoreUnavailable(error) || stop.aborted) throw error;
+        write(": store away\n\n");
+        await new Promise((resolve) => setTimeout(resolve, LAG_WAIT_MS));
+      }
+    }
+  };
+}
+
 export async function streamRunEvents(stream: RunEventStream): Promise<void> {
   const { events, runId, write, stop } = stream;
   const format = stream.format ?? formatEvent;
@@ -39,18 +54,7 @@ export async function streamRunEvents(stream: RunEventStream): Promise<void> {
   });
   const onStop = () => wake();
   stop.addEventListener("abort", onStop);
-  // While the store is away (a database restart) the stream stays open and reads again after.
-  const read = async <T>(query: () => Promise<T>): Promise<T> => {
-    for (;;) {
-      try {
-        return await query();
-      } catch (error) {
-        if (!isStoreUnavailable(error) || stop.aborted) throw error;
-        write(": store away\n\n");
-        await new Promise((resolve) => setTimeout(resolve, LAG_WAIT_MS));
-      }
-    }
-  };
+  const read = patientReader(write, stop);
   // The registry may be ahead of the log for a moment (the status event is written right after
   // the status, maybe by another replica); if it still is after LAG_WAIT_MS, the event was lost
   // (a crash) and the stream ends.

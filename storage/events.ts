@@ -16,11 +16,13 @@ export class SqlRunEventLog implements RunEventLog {
   readonly #client: SqlClient;
   readonly #d: SqlDialect;
   readonly #events: string;
+  readonly #runs: string;
 
   constructor(client: SqlClient) {
     this.#client = client;
     this.#d = client.dialect;
     this.#events = client.dialect.table("run_events");
+    this.#runs = client.dialect.table("runs");
   }
 
   async append(
@@ -54,6 +56,34 @@ export class SqlRunEventLog implements RunEventLog {
       [runId, type],
     );
     return row ? this.#toEvent(row) : null;
+  }
+
+  async tenantAfter(
+    tenant: string,
+    types: readonly RunEventType[],
+    afterEventId: number,
+    limit: number,
+  ): Promise<RunEvent[]> {
+    if (types.length === 0) return [];
+    // Walks the event ids after the cursor (the primary key) and keeps the tenant's: a live
+    // stream's cursor is near the end, so few rows are looked at.
+    const rows = await this.#client.query<EventRow>(
+      `SELECT ${COLUMNS.split(", ")
+        .map((column) => `e.${column}`)
+        .join(", ")}
+       FROM ${this.#events} e JOIN ${this.#runs} r ON r.run_id = e.run_id
+       WHERE e.event_id > ? AND r.tenant = ? AND e.type IN (${types.map(() => "?").join(", ")})
+       ORDER BY e.event_id LIMIT ?`,
+      [afterEventId, tenant, ...types, limit],
+    );
+    return rows.map((row) => this.#toEvent(row));
+  }
+
+  async lastId(): Promise<number> {
+    const [row] = await this.#client.query<{ last: number | string | null }>(
+      `SELECT MAX(event_id) AS last FROM ${this.#events}`,
+    );
+    return Number(row?.last ?? 0);
   }
 
   #toEvent(row: EventRow): RunEvent {

@@ -351,6 +351,15 @@ export interface RunEventLog {
   after(runId: string, afterEventId: number, limit: number): Promise<RunEvent[]>;
   /** The run's most recent event of that type. */
   latest(runId: string, type: RunEventType): Promise<RunEvent | null>;
+  /** The tenant's events of those types after `afterEventId`, across its runs, oldest first. */
+  tenantAfter(
+    tenant: string,
+    types: readonly RunEventType[],
+    afterEventId: number,
+    limit: number,
+  ): Promise<RunEvent[]>;
+  /** The newest event id of any run (0: none yet). */
+  lastId(): Promise<number>;
 }
 
 /** A signed notice waiting in the outbox (`notice_outbox`) until its receiver takes it. */

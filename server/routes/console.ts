@@ -1,6 +1,6 @@
 /**
  * The approval console at `/console`: its pages (one HTML shell; the browser routes
- * `/console/approvals`, `/console/runs`, `/console/runs/{id}`), its assets from `console/` and
+ * `/console/approvals`, `/console/runs`, `/console/runs/{id}`, `/console/watches`), its assets from `console/` and
  * mermaid's browser build from node_modules (nothing from a CDN, no build step), and signing in
  * and out. Everything else the console does goes through `/v1` with its session.
  */
@@ -78,6 +78,7 @@ export const consoleRoutes: FastifyPluginAsyncZod<ConsoleRoutesOptions> = async 
   app.get("/console/approvals", page, shell);
   app.get("/console/runs", page, shell);
   app.get("/console/runs/:run_id", page, shell);
+  app.get("/console/watches", page, shell);
 
   app.post(
     "/console/session",
