@@ -16,25 +16,24 @@ import { METER, PRODUCTS } from "../polar/simulator/seed.ts";
 import { advanceRun } from "../runs/runner.ts";
 import { RunService } from "../runs/service.ts";
 import { createStorage } from "../storage/index.ts";
-import { RemediationLedger } from "../triggers/remediations.ts";
+import { runServiceWithRemediations } from "../triggers/remediations.ts";
 import { peakRssGrowth, type Row, round, startSimulatorProcess } from "./support.ts";
 
 export async function benchSweep(options: { quick: boolean }): Promise<Row[]> {
   const simulator = await startSimulatorProcess();
   const dataDir = await mkdtemp(join(tmpdir(), "polar-flows-bench-sweep-"));
   const storage = await createStorage({ dataDir });
-  const ledger = new RemediationLedger({
-    watches: storage.watches,
-    runs: storage.runs,
-    service: () => service,
-  });
-  const service: RunService = new RunService({
+  const { service, ledger } = runServiceWithRemediations(
     storage,
-    deps: { polar: gatewayOf(simulator), remediations: ledger },
-    logger: pino({ level: "silent" }),
-    waitMs: 1_000,
-    concurrency: 0,
-  });
+    (remediations) =>
+      new RunService({
+        storage,
+        deps: { polar: gatewayOf(simulator), remediations },
+        logger: pino({ level: "silent" }),
+        waitMs: 1_000,
+        concurrency: 0,
+      }),
+  );
   const rows: Row[] = [];
   try {
     const workflow = getWorkflow(USAGE_SWEEP_WORKFLOW)!;

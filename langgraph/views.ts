@@ -5,7 +5,7 @@
  */
 import type { PendingInterrupt as Interrupt } from "../runs/runner.ts";
 import type { CheckpointState, RunStatus, WorkflowView } from "../runs/schemas.ts";
-import type { RunError, ThreadRun } from "../storage/index.ts";
+import type { ThreadRun, ThreadSummary } from "../storage/index.ts";
 import { inboxInterrupt } from "./interrupts.ts";
 
 export const THREAD_STATUSES = ["idle", "busy", "interrupted", "error"] as const;
@@ -71,17 +71,8 @@ export function runStatusOf(run: ThreadRun, threadStatus: RunStatus): LangGraphR
   }
 }
 
-export interface ThreadSource {
-  thread_id: string;
-  /** Null: no run yet. */
-  status: RunStatus | null;
-  workflow: string | null;
-  metadata: Record<string, unknown>;
-  interrupt: unknown | null;
-  error: RunError | null;
-  created_at: string;
-  updated_at: string;
-}
+/** What a thread's view is made from: a run, or a thread made before its first run. */
+export type ThreadSource = ThreadSummary;
 
 /** The `__interrupt__` list LangGraph puts beside a thread's values while it waits. */
 export function interruptsOf(interrupt: unknown | null) {

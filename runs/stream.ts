@@ -42,18 +42,62 @@ export function patientReader(write: (chunk: string) => void, stop: AbortSignal)
   };
 }
 
+/**
+ * What a stream's loop waits on between reads: news (`notify`, from a subscription), the stream
+ * stopping, or the keep-alive time running out.
+ */
+export class StreamWakeup {
+  #notified = false;
+  #wake = () => {};
+  readonly #stop: AbortSignal;
+  readonly #onStop = () => this.#wake();
+
+  constructor(stop: AbortSignal) {
+    this.#stop = stop;
+    stop.addEventListener("abort", this.#onStop);
+  }
+
+  /** Something new was logged. */
+  readonly notify = (): void => {
+    this.#notified = true;
+    this.#wake();
+  };
+
+  /** Before a read: only what is logged from now on counts as news. */
+  reset(): void {
+    this.#notified = false;
+  }
+
+  /** News came since the last `reset`: read again at once. */
+  get notified(): boolean {
+    return this.#notified;
+  }
+
+  /** Waits for news, the stream's end or `ms`; true when the time ran out (a keep-alive is due). */
+  async idle(ms: number): Promise<boolean> {
+    const timedOut = await new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => resolve(true), ms);
+      this.#wake = () => {
+        clearTimeout(timer);
+        resolve(false);
+      };
+      if (this.#stop.aborted) this.#wake();
+    });
+    this.#wake = () => {};
+    return timedOut;
+  }
+
+  close(): void {
+    this.#stop.removeEventListener("abort", this.#onStop);
+  }
+}
+
 export async function streamRunEvents(stream: RunEventStream): Promise<void> {
   const { events, runId, write, stop } = stream;
   const format = stream.format ?? formatEvent;
   let last = stream.after;
-  let notified = false;
-  let wake = () => {};
-  const unsubscribe = events.subscribe(runId, () => {
-    notified = true;
-    wake();
-  });
-  const onStop = () => wake();
-  stop.addEventListener("abort", onStop);
+  const wakeup = new StreamWakeup(stop);
+  const unsubscribe = events.subscribe(runId, wakeup.notify);
   const read = patientReader(write, stop);
   // The registry may be ahead of the log for a moment (the status event is written right after
   // the status, maybe by another replica); if it still is after LAG_WAIT_MS, the event was lost
@@ -61,7 +105,7 @@ export async function streamRunEvents(stream: RunEventStream): Promise<void> {
   let laggingSince: number | null = null;
   try {
     while (!stop.aborted) {
-      notified = false;
+      wakeup.reset();
       const batch = await read(() => events.after(runId, last, PAGE));
       for (const event of batch) {
         const text = format(event);
@@ -80,20 +124,11 @@ export async function streamRunEvents(stream: RunEventStream): Promise<void> {
       else if (laggingSince === null) laggingSince = Date.now();
       else if (Date.now() - laggingSince >= LAG_WAIT_MS) return;
 
-      if (notified) continue;
-      const timedOut = await new Promise<boolean>((resolve) => {
-        const timer = setTimeout(() => resolve(true), lagging ? LAG_WAIT_MS : stream.keepAliveMs);
-        wake = () => {
-          clearTimeout(timer);
-          resolve(false);
-        };
-        if (stop.aborted) wake();
-      });
-      wake = () => {};
-      if (timedOut) write(": keep-alive\n\n");
+      if (wakeup.notified) continue;
+      if (await wakeup.idle(lagging ? LAG_WAIT_MS : stream.keepAliveMs)) write(": keep-alive\n\n");
     }
   } finally {
     unsubscribe();
-    stop.removeEventListener("abort", onStop);
+    wakeup.close();
   }
 }

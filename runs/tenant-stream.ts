@@ -5,7 +5,7 @@
  */
 import type { RunEvent, RunEventType } from "../storage/index.ts";
 import type { RunEvents } from "./events.ts";
-import { patientReader } from "./stream.ts";
+import { patientReader, StreamWakeup } from "./stream.ts";
 
 export const TENANT_EVENT_TYPES: readonly RunEventType[] = ["status", "interrupt", "answer"];
 
@@ -45,21 +45,16 @@ export async function streamTenantEvents(stream: TenantEventStream): Promise<voi
   const cursors: { at: number; id: number }[] = [];
   /** Ids sent above that oldest cursor. */
   const sent = new Set<number>();
-  let notified = false;
   let lastReadAt = 0;
-  let wake = () => {};
+  const wakeup = new StreamWakeup(stop);
   const unsubscribe = events.subscribeAll((event) => {
-    if (event?.type === "node") return;
-    notified = true;
-    wake();
+    if (event?.type !== "node") wakeup.notify();
   });
-  const onStop = () => wake();
-  stop.addEventListener("abort", onStop);
   try {
     while (!stop.aborted) {
       const gap = lastReadAt + MIN_READ_GAP_MS - Date.now();
       if (gap > 0) await new Promise((resolve) => setTimeout(resolve, gap));
-      notified = false;
+      wakeup.reset();
       const now = Date.now();
       lastReadAt = now;
       while (cursors.length > 0 && now - cursors[0]!.at > LATE_COMMIT_MS) cursors.shift();
@@ -78,20 +73,11 @@ export async function streamTenantEvents(stream: TenantEventStream): Promise<voi
         }
         if (batch.length < PAGE) break;
       }
-      if (notified) continue;
-      const timedOut = await new Promise<boolean>((resolve) => {
-        const timer = setTimeout(() => resolve(true), stream.keepAliveMs);
-        wake = () => {
-          clearTimeout(timer);
-          resolve(false);
-        };
-        if (stop.aborted) wake();
-      });
-      wake = () => {};
-      if (timedOut) write(": keep-alive\n\n");
+      if (wakeup.notified) continue;
+      if (await wakeup.idle(stream.keepAliveMs)) write(": keep-alive\n\n");
     }
   } finally {
     unsubscribe();
-    stop.removeEventListener("abort", onStop);
+    wakeup.close();
   }
 }

@@ -11,7 +11,7 @@ import { createChatModel } from "../llm/model.ts";
 import type { PolarForTenants } from "../polar/gateway.ts";
 import { RunService } from "../runs/service.ts";
 import type { Storage } from "../storage/index.ts";
-import { RemediationLedger } from "../triggers/remediations.ts";
+import { runServiceWithRemediations } from "../triggers/remediations.ts";
 import { SweepScheduler } from "../triggers/scheduler.ts";
 import { WatchService } from "../triggers/watches.ts";
 import { WebhookReceiver } from "../triggers/webhooks.ts";
@@ -87,27 +87,25 @@ export async function buildApp(options: AppOptions) {
   });
   const model = options.model !== undefined ? options.model : createChatModel(config.openai);
   const notices = noticeSenderFor(config, storage, app.log, options.notices);
-  // The ledger starts remediations through the run service whose sweeps call it.
-  const ledger = new RemediationLedger({
-    watches: storage.watches,
-    runs: storage.runs,
-    service: () => service,
-  });
-  const service: RunService = new RunService({
+  const { service, ledger } = runServiceWithRemediations(
     storage,
-    deps: {
-      polar: options.polar,
-      model,
-      remediations: ledger,
-      ...(options.now ? { now: options.now } : {}),
-    },
-    logger: app.log,
-    waitMs: config.runs.waitSeconds * 1000,
-    concurrency: config.runs.concurrency,
-    queue: config.queue,
-    checkpointRetentionMs: config.checkpointRetentionDays * 86_400_000,
-    ...(notices ? { onSettled: (record) => notices.runSettled(record) } : {}),
-  });
+    (remediations) =>
+      new RunService({
+        storage,
+        deps: {
+          polar: options.polar,
+          model,
+          remediations,
+          ...(options.now ? { now: options.now } : {}),
+        },
+        logger: app.log,
+        waitMs: config.runs.waitSeconds * 1000,
+        concurrency: config.runs.concurrency,
+        queue: config.queue,
+        checkpointRetentionMs: config.checkpointRetentionDays * 86_400_000,
+        ...(notices ? { onSettled: (record) => notices.runSettled(record) } : {}),
+      }),
+  );
   await app.register(runsPlugin, { service, shutdownGraceMs: config.shutdownGraceSeconds * 1000 });
   await app.register(noticesPlugin, { sender: notices });
   const watches = new WatchService({

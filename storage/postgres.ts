@@ -1,25 +1,17 @@
 import { PostgresSaver } from "@langchain/langgraph-checkpoint-postgres";
 import pg from "pg";
-import { SqlAnswerLog } from "./answers.ts";
-import { SqlAuditLog } from "./audit.ts";
-import { SqlRunEventLog } from "./events.ts";
 import { FencedCheckpointer } from "./fenced.ts";
 import { migrateRegistry, NOTIFY_CHANNEL } from "./migrations.ts";
-import { SqlNoticeOutbox } from "./notices.ts";
 import { isStoreUnavailable } from "./outage.ts";
 import {
   ConnectionWatch,
   DATABASE_CONNECT_TIMEOUT_MS,
   DATABASE_STATEMENT_TIMEOUT_MS,
 } from "./pg-connections.ts";
-import { SqlPolarWriteLog } from "./polar-writes.ts";
-import { fenceLease, SqlRunRegistry } from "./registry.ts";
-import { SqlCheckpointRetention } from "./retention.ts";
+import { fenceLease } from "./registry.ts";
 import { numberPlaceholders, postgresDialect, type SqlClient, type SqlDialect } from "./sql.ts";
-import { SqlThreadStore } from "./threads.ts";
+import { sqlStores } from "./stores.ts";
 import type { ConnectionNotice, Storage, StoreChange } from "./types.ts";
-import { SqlWatchStore } from "./watches.ts";
-import { SqlWebhookLog } from "./webhooks.ts";
 
 export interface PostgresStorageOptions {
   databaseUrl: string;
@@ -75,16 +67,7 @@ export async function openPostgresStorage(options: PostgresStorageOptions): Prom
             ),
         ),
       watch: (onChange) => listener.add(onChange),
-      runs: new SqlRunRegistry(client),
-      events: new SqlRunEventLog(client),
-      answers: new SqlAnswerLog(client),
-      notices: new SqlNoticeOutbox(client),
-      watches: new SqlWatchStore(client),
-      webhooks: new SqlWebhookLog(client),
-      threads: new SqlThreadStore(client),
-      writes: new SqlPolarWriteLog(client),
-      audit: new SqlAuditLog(client),
-      retention: new SqlCheckpointRetention(client),
+      ...sqlStores(client),
       async ping() {
         await client.query(`SELECT 1 FROM ${dialect.table("runs")} LIMIT 1`);
       },

@@ -2,20 +2,12 @@ import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { SqliteSaver } from "@langchain/langgraph-checkpoint-sqlite";
 import Database from "better-sqlite3";
-import { SqlAnswerLog } from "./answers.ts";
-import { SqlAuditLog } from "./audit.ts";
-import { SqlRunEventLog } from "./events.ts";
 import { FencedCheckpointer } from "./fenced.ts";
 import { migrateRegistry } from "./migrations.ts";
-import { SqlNoticeOutbox } from "./notices.ts";
-import { SqlPolarWriteLog } from "./polar-writes.ts";
-import { fenceLease, SqlRunRegistry } from "./registry.ts";
-import { SqlCheckpointRetention } from "./retention.ts";
+import { fenceLease } from "./registry.ts";
 import { type SqlClient, sqliteDialect } from "./sql.ts";
-import { SqlThreadStore } from "./threads.ts";
+import { sqlStores } from "./stores.ts";
 import type { Storage } from "./types.ts";
-import { SqlWatchStore } from "./watches.ts";
-import { SqlWebhookLog } from "./webhooks.ts";
 
 export const SQLITE_FILE = "polar-flows.db";
 
@@ -48,16 +40,7 @@ export async function openSqliteStorage(dataDir: string): Promise<Storage> {
           },
         })),
       watch: () => () => {},
-      runs: new SqlRunRegistry(client),
-      events: new SqlRunEventLog(client),
-      answers: new SqlAnswerLog(client),
-      notices: new SqlNoticeOutbox(client),
-      watches: new SqlWatchStore(client),
-      webhooks: new SqlWebhookLog(client),
-      threads: new SqlThreadStore(client),
-      writes: new SqlPolarWriteLog(client),
-      audit: new SqlAuditLog(client),
-      retention: new SqlCheckpointRetention(client),
+      ...sqlStores(client),
       async ping() {
         await client.query("SELECT 1 FROM runs LIMIT 1");
       },

@@ -73,3 +73,17 @@ export class RemediationLedger implements RemediationStarter {
 function outsideGraphContext<T>(callback: () => Promise<T>): Promise<T> {
   return AsyncLocalStorageProviderSingleton.getInstance().run(undefined, callback);
 }
+
+/**
+ * A run service whose deps hold a ledger over that same service: sweeps and webhooks claim a
+ * remediation in the ledger, which starts it on the service.
+ */
+export function runServiceWithRemediations(
+  stores: { watches: WatchStore; runs: RunRegistry },
+  create: (remediations: RemediationLedger) => RunService,
+): { service: RunService; ledger: RemediationLedger } {
+  let service: RunService | undefined;
+  const ledger = new RemediationLedger({ ...stores, service: () => service as RunService });
+  service = create(ledger);
+  return { service, ledger };
+}

@@ -84,3 +84,45 @@ export function describeEachBackend(title: string, body: (backend: TestBackend) 
     });
   });
 }
+
+/** A store for child processes, as their environment, and how to remove it afterwards. */
+export type ProcessBackend = [
+  name: string,
+  make: () => Promise<{ env: Record<string, string>; cleanup: () => Promise<void> }>,
+];
+
+/**
+ * SQLite in a temporary directory (`DATA_DIR`) and, with TEST_DATABASE_URL, a PostgreSQL schema
+ * of its own (`PG_SCHEMA`): for tests that run the service in processes they kill.
+ */
+export function processBackends(prefix: string): ProcessBackend[] {
+  const backends: ProcessBackend[] = [
+    [
+      "sqlite",
+      async () => {
+        const dir = await mkdtemp(join(tmpdir(), `polar-flows-${prefix}-`));
+        return { env: { DATA_DIR: dir }, cleanup: () => rm(dir, { recursive: true, force: true }) };
+      },
+    ],
+  ];
+  if (!databaseUrl) {
+    console.warn(`TEST_DATABASE_URL is not set: the ${prefix} test runs on SQLite only`);
+    return backends;
+  }
+  backends.push([
+    "postgres",
+    async () => {
+      const schema = `${prefix.replaceAll("-", "_")}_${randomUUID().replaceAll("-", "")}`;
+      return {
+        env: { DATABASE_URL: databaseUrl, PG_SCHEMA: schema },
+        cleanup: async () => {
+          const client = new pg.Client({ connectionString: databaseUrl });
+          await client.connect();
+          await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+          await client.end();
+        },
+      };
+    },
+  ]);
+  return backends;
+}

@@ -1,75 +1,15 @@
-/**
- * A sweep SIGKILLed half-way — after claiming a customer's remediation, before creating its run
- * or checkpointing the step — and resumed in a fresh process starts every remediation once:
- * the ledger's key finds the claims, and the claimed run that was never created is created then.
- */
-import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createInterface } from "node:readline";
-import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CUSTOMERS, METER, PRODUCTS } from "../../polar/simulator/seed.ts";
 import { createStorage } from "../../storage/index.ts";
+import { processBackends } from "../helpers/backends.ts";
+import { runChild } from "../helpers/child.ts";
 import { startTestPolar, type TestSimulator } from "../helpers/polar.ts";
 
 const childScript = join(import.meta.dirname, "sweep-crash-child.ts");
-const databaseUrl = process.env.TEST_DATABASE_URL;
 
-function runChild(args: string[], env: Record<string, string>, until: (line: any) => boolean) {
-  const child = spawn(process.execPath, [childScript, ...args], {
-    env: { ...process.env, ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let stderr = "";
-  child.stderr.on("data", (chunk) => {
-    stderr += chunk;
-  });
-  const line = new Promise<any>((resolve, reject) => {
-    createInterface({ input: child.stdout }).on("line", (text) => {
-      const parsed = JSON.parse(text);
-      if (until(parsed)) resolve(parsed);
-    });
-    child.on("exit", (code, signal) =>
-      reject(new Error(`child exited (${code ?? signal}) early: ${stderr}`)),
-    );
-  });
-  return { child, line };
-}
-
-const backends: [
-  string,
-  () => Promise<{ env: Record<string, string>; drop: () => Promise<void> }>,
-][] = [
-  [
-    "sqlite",
-    async () => {
-      const dir = await mkdtemp(join(tmpdir(), "polar-flows-sweep-crash-"));
-      return { env: { DATA_DIR: dir }, drop: () => rm(dir, { recursive: true, force: true }) };
-    },
-  ],
-];
-if (databaseUrl) {
-  backends.push([
-    "postgres",
-    async () => {
-      const schema = `sweep_crash_${randomUUID().replaceAll("-", "")}`;
-      return {
-        env: { DATABASE_URL: databaseUrl, PG_SCHEMA: schema },
-        drop: async () => {
-          const client = new pg.Client({ connectionString: databaseUrl });
-          await client.connect();
-          await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-          await client.end();
-        },
-      };
-    },
-  ]);
-} else {
-  console.warn("TEST_DATABASE_URL is not set: the sweep crash test runs on SQLite only");
-}
+const backends = processBackends("sweep-crash");
 
 describe.each(backends)("a sweep killed half-way (%s)", (_name, makeBackend) => {
   let simulator: TestSimulator;
@@ -82,7 +22,7 @@ describe.each(backends)("a sweep killed half-way (%s)", (_name, makeBackend) => 
     const over = simulator.addCrowd({ customers: 250, over: 5, key: "crash" });
     expectedOver = [CUSTOMERS.ada.id, CUSTOMERS.edsger.id, ...over.map((c) => c.id)].sort();
     const backend = await makeBackend();
-    drop = backend.drop;
+    drop = backend.cleanup;
     env = { ...backend.env, POLAR_URL: simulator.url, POLAR_TOKEN: simulator.token };
   });
   afterAll(async () => {
@@ -105,6 +45,7 @@ describe.each(backends)("a sweep killed half-way (%s)", (_name, makeBackend) => 
       },
     };
     const first = runChild(
+      childScript,
       ["start", runId, JSON.stringify(input)],
       {
         ...env,
@@ -119,7 +60,7 @@ describe.each(backends)("a sweep killed half-way (%s)", (_name, makeBackend) => 
     first.child.kill("SIGKILL");
     expect(await exited).toBe("SIGKILL");
 
-    const second = runChild(["retry", runId], env, (line) => "result" in line);
+    const second = runChild(childScript, ["retry", runId], env, (line) => "result" in line);
     const { result } = await second.line;
     expect(result.status).toBe("completed");
     // Two were claimed and created before the kill; the third claimed only.

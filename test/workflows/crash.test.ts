@@ -1,38 +1,13 @@
-import { spawn } from "node:child_process";
+import type { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createInterface } from "node:readline";
-import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PRODUCTS, SUBSCRIPTIONS } from "../../polar/simulator/seed.ts";
+import { processBackends } from "../helpers/backends.ts";
+import { runChild } from "../helpers/child.ts";
 import { requestsTo, startTestPolar, type TestSimulator } from "../helpers/polar.ts";
 
 const childScript = join(import.meta.dirname, "crash-child.ts");
-const databaseUrl = process.env.TEST_DATABASE_URL;
-
-/** Runs the child until it prints a line matching `until`; returns that line's JSON and the process. */
-function runChild(args: string[], env: Record<string, string>, until: (line: any) => boolean) {
-  const child = spawn(process.execPath, [childScript, ...args], {
-    env: { ...process.env, ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let stderr = "";
-  child.stderr.on("data", (chunk) => {
-    stderr += chunk;
-  });
-  const line = new Promise<any>((resolve, reject) => {
-    createInterface({ input: child.stdout }).on("line", (text) => {
-      const parsed = JSON.parse(text);
-      if (until(parsed)) resolve(parsed);
-    });
-    child.on("exit", (code, signal) =>
-      reject(new Error(`child exited (${code ?? signal}) early: ${stderr}`)),
-    );
-  });
-  return { child, line };
-}
 
 async function killed(child: ReturnType<typeof spawn>) {
   const exited = new Promise((resolve) => child.on("exit", (_code, signal) => resolve(signal)));
@@ -40,37 +15,7 @@ async function killed(child: ReturnType<typeof spawn>) {
   return exited;
 }
 
-const backends: [
-  string,
-  () => Promise<{ env: Record<string, string>; cleanup: () => Promise<void> }>,
-][] = [
-  [
-    "sqlite",
-    async () => {
-      const dir = await mkdtemp(join(tmpdir(), "polar-flows-crash-"));
-      return { env: { DATA_DIR: dir }, cleanup: () => rm(dir, { recursive: true, force: true }) };
-    },
-  ],
-];
-if (databaseUrl) {
-  backends.push([
-    "postgres",
-    async () => {
-      const schema = `crash_${randomUUID().replaceAll("-", "")}`;
-      return {
-        env: { DATABASE_URL: databaseUrl, PG_SCHEMA: schema },
-        cleanup: async () => {
-          const client = new pg.Client({ connectionString: databaseUrl });
-          await client.connect();
-          await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-          await client.end();
-        },
-      };
-    },
-  ]);
-} else {
-  console.warn("TEST_DATABASE_URL is not set: the crash test runs on SQLite only");
-}
+const backends = processBackends("crash");
 
 describe.each(backends)("side effects exactly once across a SIGKILL (%s)", (_name, makeBackend) => {
   let simulator: TestSimulator;
@@ -109,6 +54,7 @@ describe.each(backends)("side effects exactly once across a SIGKILL (%s)", (_nam
     simulator.clearRequests();
     const runId = randomUUID();
     const first = runChild(
+      childScript,
       ["start", workflow, runId, JSON.stringify(input)],
       { ...env, HALT: halt },
       (l) => "halted" in l,
@@ -117,7 +63,7 @@ describe.each(backends)("side effects exactly once across a SIGKILL (%s)", (_nam
     expect(halted.halted).toBe(halt);
     expect(await killed(first.child)).toBe("SIGKILL");
     const requestsBefore = simulator.requests().length;
-    const second = runChild(["retry", workflow, runId], env, (l) => "result" in l);
+    const second = runChild(childScript, ["retry", workflow, runId], env, (l) => "result" in l);
     const { result } = await second.line;
     const retried = simulator.requests().slice(requestsBefore);
     return { halted, result, retried: retried.map((r) => `${r.method} ${r.path}`) };
