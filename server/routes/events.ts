@@ -46,6 +46,8 @@ async function serveEventStream(
     connection: "keep-alive",
     "x-accel-buffering": "no",
   });
+  // Open the stream now, not at its first event: a client learns at once that it is connected.
+  response.flushHeaders();
   try {
     await stream({
       after: options.after,
